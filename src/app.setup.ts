@@ -1,0 +1,33 @@
+import type { INestApplication } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { HandshakeAuthenticator } from './auth/handshake-authenticator.js';
+import type { AppConfig } from './config/app-config.js';
+import { MetricsService } from './metrics/metrics.service.js';
+import { RealtimeIoAdapter } from './realtime/realtime-io.adapter.js';
+
+export interface SetupOptions {
+  /** Let NestJS run the shutdown sequence on SIGTERM/SIGINT (the real binary does). */
+  readonly shutdownHooks: boolean;
+}
+
+/** Wires an app built from `AppModule` the same way in `main.ts` and in the tests. */
+export function setupApp(
+  app: INestApplication,
+  config: AppConfig,
+  logger: Logger,
+  { shutdownHooks }: SetupOptions,
+): RealtimeIoAdapter {
+  const adapter = new RealtimeIoAdapter(app, {
+    config,
+    logger,
+    authenticator: app.get(HandshakeAuthenticator),
+    metrics: app.get(MetricsService),
+  });
+  app.useWebSocketAdapter(adapter);
+  app.enableCors({
+    origin: config.http.corsOrigins.includes('*') ? true : [...config.http.corsOrigins],
+    credentials: true,
+  });
+  if (shutdownHooks) app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  return adapter;
+}

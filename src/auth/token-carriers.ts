@@ -1,0 +1,33 @@
+import type { IncomingMessage } from 'node:http';
+
+/** The subprotocol a browser sends first when it carries the token in `Sec-WebSocket-Protocol`. */
+export const TOKEN_SUBPROTOCOL = 'access_token';
+
+/** The token from the socket.io client's `auth: { token }` option, if any. */
+export function tokenFromAuth(auth: unknown): string | undefined {
+  if (auth === null || typeof auth !== 'object' || !('token' in auth)) return undefined;
+  const { token } = auth as { token: unknown };
+  return typeof token === 'string' ? token : token === undefined ? undefined : '';
+}
+
+/**
+ * The token carried by the HTTP request itself: `Authorization: Bearer`, then the
+ * `access_token, <jwt>` subprotocol pair, then the `access_token` query parameter.
+ */
+export function tokenFromRequest(req: IncomingMessage): string | undefined {
+  const authorization = req.headers.authorization;
+  if (authorization !== undefined) {
+    const match = /^Bearer\s+(.+)$/i.exec(authorization);
+    return match ? match[1].trim() : '';
+  }
+  const protocols = req.headers['sec-websocket-protocol'];
+  if (typeof protocols === 'string') {
+    const [first, second] = protocols.split(',').map((item) => item.trim());
+    if (first === TOKEN_SUBPROTOCOL) return second ?? '';
+  }
+  const queryStart = req.url?.indexOf('?') ?? -1;
+  if (queryStart >= 0 && req.url!.includes('access_token=', queryStart)) {
+    return new URLSearchParams(req.url!.slice(queryStart + 1)).get('access_token') ?? undefined;
+  }
+  return undefined;
+}

@@ -1,0 +1,55 @@
+import { ConnectedSocket, type OnGatewayConnection, SubscribeMessage } from '@nestjs/websockets';
+import { Payload, RealtimeGateway } from '../realtime/realtime-gateway.decorator.js';
+import {
+  CHAT_NAMESPACE,
+  ChatEvent,
+  type PresenceListAck,
+  type RoomAck,
+  type RoomPayload,
+  type SendAck,
+  type SendMessagePayload,
+} from './chat.events.js';
+import { ChatService, type ChatSocket } from './chat.service.js';
+import { RoomSchema, SendMessageSchema } from './dto/chat.schemas.js';
+
+@RealtimeGateway(CHAT_NAMESPACE)
+export class ChatGateway implements OnGatewayConnection<ChatSocket> {
+  /** One function shared by every socket (EventEmitter calls it with `this` = the socket). */
+  private readonly onDisconnecting: (this: ChatSocket) => void;
+
+  constructor(private readonly chat: ChatService) {
+    this.onDisconnecting = function (this: ChatSocket) {
+      void chat.leaveAll(this);
+    };
+  }
+
+  handleConnection(socket: ChatSocket): void {
+    socket.on('disconnecting', this.onDisconnecting);
+  }
+
+  @SubscribeMessage(ChatEvent.RoomJoin)
+  join(@ConnectedSocket() socket: ChatSocket, @Payload(RoomSchema) { room }: RoomPayload): Promise<RoomAck> {
+    return this.chat.join(socket, room);
+  }
+
+  @SubscribeMessage(ChatEvent.RoomLeave)
+  leave(@ConnectedSocket() socket: ChatSocket, @Payload(RoomSchema) { room }: RoomPayload): Promise<RoomAck> {
+    return this.chat.leave(socket, room);
+  }
+
+  @SubscribeMessage(ChatEvent.MessageSend)
+  send(
+    @ConnectedSocket() socket: ChatSocket,
+    @Payload(SendMessageSchema) payload: SendMessagePayload,
+  ): SendAck {
+    return this.chat.send(socket, payload);
+  }
+
+  @SubscribeMessage(ChatEvent.PresenceList)
+  presence(
+    @ConnectedSocket() socket: ChatSocket,
+    @Payload(RoomSchema) { room }: RoomPayload,
+  ): Promise<PresenceListAck> {
+    return this.chat.list(socket, room);
+  }
+}

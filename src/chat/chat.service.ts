@@ -1,0 +1,111 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { APP_LOGGER } from '../logging/logging.module.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import type { AppSocket } from '../realtime/socket-types.js';
+import { WsError } from '../realtime/ws-error.js';
+import {
+  CHAT_NAMESPACE,
+  ChatEvent,
+  type ChatClientToServerEvents,
+  type ChatServerToClientEvents,
+  type PresenceListAck,
+  type RoomAck,
+  type SendAck,
+  type SendMessagePayload,
+  type UserRef,
+} from './chat.events.js';
+import { eventId } from '../realtime/event-id.js';
+import { PRESENCE_STORE, type PresenceStore } from './presence/presence.store.js';
+
+export type ChatSocket = AppSocket<ChatClientToServerEvents, ChatServerToClientEvents>;
+
+export const MAX_ROOMS_PER_SOCKET = 50;
+export const RESERVED_ROOM_PREFIX = 'user:';
+
+/** Room rules, messages and presence for `/chat`; the gateway only validates and delegates. */
+@Injectable()
+export class ChatService {
+  private readonly emitted;
+
+  constructor(
+    @Inject(PRESENCE_STORE) private readonly presence: PresenceStore,
+    @Inject(APP_LOGGER) private readonly logger: Logger,
+    metrics: MetricsService,
+  ) {
+    const counter = (event: string) => metrics.eventsEmitted.labels(CHAT_NAMESPACE, event);
+    this.emitted = {
+      message: counter(ChatEvent.MessageNew),
+      joined: counter(ChatEvent.PresenceJoined),
+      left: counter(ChatEvent.PresenceLeft),
+    };
+  }
+
+  async join(socket: ChatSocket, room: string): Promise<RoomAck> {
+    if (room.startsWith(RESERVED_ROOM_PREFIX)) {
+      throw new WsError('FORBIDDEN', `Rooms starting with "${RESERVED_ROOM_PREFIX}" are reserved`);
+    }
+    if (socket.rooms.has(room)) return { ok: true, room };
+    // socket.rooms also holds the socket's own id room.
+    if (socket.rooms.size - 1 >= MAX_ROOMS_PER_SOCKET) {
+      throw new WsError('FORBIDDEN', `A socket may be in at most ${MAX_ROOMS_PER_SOCKET} rooms`);
+    }
+    await socket.join(room);
+    const user = userOf(socket);
+    if (await this.presence.join(room, user, socket.id)) {
+      socket.to(room).emit(ChatEvent.PresenceJoined, { room, user });
+      this.emitted.joined.inc();
+    }
+    return { ok: true, room };
+  }
+
+  async leave(socket: ChatSocket, room: string): Promise<RoomAck> {
+    this.assertMember(socket, room);
+    await socket.leave(room);
+    await this.announceLeave(socket, room);
+    return { ok: true, room };
+  }
+
+  send(socket: ChatSocket, { room, text }: SendMessagePayload): SendAck {
+    this.assertMember(socket, room);
+    const ts = Date.now();
+    const id = eventId(ts);
+    socket.to(room).emit(ChatEvent.MessageNew, { id, room, from: userOf(socket), text, ts });
+    this.emitted.message.inc();
+    return { ok: true, id, ts };
+  }
+
+  async list(socket: ChatSocket, room: string): Promise<PresenceListAck> {
+    this.assertMember(socket, room);
+    return { ok: true, users: await this.presence.list(room) };
+  }
+
+  /** Called while the socket is disconnecting, when `socket.rooms` still lists its rooms. */
+  async leaveAll(socket: ChatSocket): Promise<void> {
+    const rooms = [...socket.rooms].filter((room) => room !== socket.id);
+    try {
+      await Promise.all(rooms.map((room) => this.announceLeave(socket, room)));
+    } catch (error) {
+      this.logger.error({ err: error, socketId: socket.id }, 'presence cleanup failed');
+    }
+  }
+
+  private async announceLeave(socket: ChatSocket, room: string): Promise<void> {
+    const user = userOf(socket);
+    if (await this.presence.leave(room, user, socket.id)) {
+      socket.to(room).emit(ChatEvent.PresenceLeft, { room, user });
+      this.emitted.left.inc();
+    }
+  }
+
+  private assertMember(socket: ChatSocket, room: string): void {
+    if (!socket.rooms.has(room) || room === socket.id) {
+      throw new WsError('NOT_IN_ROOM', `Join "${room}" first`);
+    }
+  }
+}
+
+function userOf(socket: ChatSocket): UserRef {
+  const { id, name } = socket.data.user;
+  return { id, name };
+}

@@ -1,0 +1,44 @@
+import { Injectable } from '@nestjs/common';
+import type { UserRef } from '../chat.events.js';
+import type { PresenceStore } from './presence.store.js';
+
+interface Member {
+  readonly user: UserRef;
+  readonly sockets: Set<string>;
+}
+
+/** Presence for a single instance: room → user id → that user's sockets in the room. */
+@Injectable()
+export class InMemoryPresenceStore implements PresenceStore {
+  private readonly rooms = new Map<string, Map<string, Member>>();
+
+  join(room: string, user: UserRef, socketId: string): Promise<boolean> {
+    let members = this.rooms.get(room);
+    if (!members) {
+      members = new Map();
+      this.rooms.set(room, members);
+    }
+    const member = members.get(user.id);
+    if (member) {
+      member.sockets.add(socketId);
+      return Promise.resolve(false);
+    }
+    members.set(user.id, { user, sockets: new Set([socketId]) });
+    return Promise.resolve(true);
+  }
+
+  leave(room: string, user: UserRef, socketId: string): Promise<boolean> {
+    const members = this.rooms.get(room);
+    const member = members?.get(user.id);
+    if (!members || !member || !member.sockets.delete(socketId)) return Promise.resolve(false);
+    if (member.sockets.size > 0) return Promise.resolve(false);
+    members.delete(user.id);
+    if (members.size === 0) this.rooms.delete(room);
+    return Promise.resolve(true);
+  }
+
+  list(room: string): Promise<UserRef[]> {
+    const members = this.rooms.get(room);
+    return Promise.resolve(members ? [...members.values()].map((member) => member.user) : []);
+  }
+}

@@ -1,0 +1,16 @@
+import type { UserRef } from '../chat.events.js';
+
+/**
+ * Who is in which room. A user is present while at least one of their sockets is in the
+ * room; `join` and `leave` say when that changes, so the caller announces it exactly once.
+ * The in-memory store serves one instance; a Redis store (with TTL) serves a cluster.
+ */
+export interface PresenceStore {
+  /** Resolves to true when this socket is the user's first in the room. */
+  join(room: string, user: UserRef, socketId: string): Promise<boolean>;
+  /** Resolves to true when this socket was the user's last in the room. */
+  leave(room: string, user: UserRef, socketId: string): Promise<boolean>;
+  list(room: string): Promise<UserRef[]>;
+}
+
+export const PRESENCE_STORE = Symbol('PRESENCE_STORE');

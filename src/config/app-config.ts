@@ -1,0 +1,125 @@
+import { randomBytes } from 'node:crypto';
+import { ENV_SCHEMA, type EnvKey, type ParsedEnv } from './config.schema.js';
+
+export type RedisAdapterKind = 'pubsub' | 'sharded' | 'streams';
+
+export interface AuthConfig {
+  /** HS256 secret; set when `JWT_SECRET` is given or in development as a random fallback. */
+  readonly secret: string | undefined;
+  /** True when `secret` was generated because none was configured (development only). */
+  readonly secretIsGenerated: boolean;
+  readonly jwksUrl: string | undefined;
+  readonly issuer: string | undefined;
+  readonly audience: string | undefined;
+}
+
+/** The typed, frozen configuration tree. Read from the environment once, at start. */
+export interface AppConfig {
+  readonly env: 'development' | 'production' | 'test';
+  readonly http: {
+    readonly port: number;
+    readonly host: string;
+    readonly corsOrigins: readonly string[];
+  };
+  readonly auth: AuthConfig;
+  readonly redis: { readonly url: string; readonly adapter: RedisAdapterKind } | undefined;
+  readonly ws: {
+    readonly transports: readonly ('websocket' | 'polling')[];
+    readonly maxConnections: number;
+    readonly maxConnectionsPerUser: number;
+    readonly maxPayloadBytes: number;
+    readonly pingIntervalMs: number;
+    readonly pingTimeoutMs: number;
+    readonly rateLimit: { readonly perSecond: number; readonly burst: number };
+  };
+  readonly shutdown: { readonly drainMs: number };
+  readonly presence: { readonly ttlS: number };
+  readonly log: { readonly level: string };
+}
+
+export interface ConfigIssue {
+  readonly variable: EnvKey;
+  readonly message: string;
+}
+
+export type ConfigResult =
+  | { readonly ok: true; readonly config: AppConfig }
+  | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
+
+/** Validates every variable and reports all problems at once, never echoing a secret. */
+export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
+  const issues: ConfigIssue[] = [];
+  const parsed: Record<string, unknown> = {};
+  for (const key of Object.keys(ENV_SCHEMA) as EnvKey[]) {
+    const spec = ENV_SCHEMA[key];
+    const given = env[key];
+    const raw = given === undefined || given === '' ? spec.default : given;
+    if (raw === undefined) {
+      parsed[key] = undefined;
+      continue;
+    }
+    const result = spec.parse(raw);
+    if (result.ok) {
+      parsed[key] = result.value;
+    } else {
+      const shown = 'secret' in spec && spec.secret ? `a value of ${raw.length} characters` : `"${raw}"`;
+      issues.push({ variable: key, message: `got ${shown}; expected ${result.expected}` });
+    }
+  }
+  if (issues.length > 0) return { ok: false, issues };
+  return buildConfig(parsed as ParsedEnv);
+}
+
+function buildConfig(env: ParsedEnv): ConfigResult {
+  const hasKey = env.JWT_SECRET !== undefined || env.JWT_JWKS_URL !== undefined;
+  if (!hasKey && env.NODE_ENV === 'production') {
+    return {
+      ok: false,
+      issues: [
+        {
+          variable: 'JWT_SECRET',
+          message:
+            'is required when NODE_ENV=production unless JWT_JWKS_URL is set; expected a secret of at least 32 characters',
+        },
+      ],
+    };
+  }
+  const config: AppConfig = {
+    env: env.NODE_ENV,
+    http: { port: env.PORT, host: env.HOST, corsOrigins: env.CORS_ORIGINS },
+    auth: {
+      secret: hasKey ? env.JWT_SECRET : randomBytes(32).toString('base64url'),
+      secretIsGenerated: !hasKey,
+      jwksUrl: env.JWT_JWKS_URL,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+    },
+    redis: env.REDIS_URL ? { url: env.REDIS_URL, adapter: env.REDIS_ADAPTER } : undefined,
+    ws: {
+      transports: env.WS_TRANSPORTS,
+      maxConnections: env.WS_MAX_CONNECTIONS,
+      maxConnectionsPerUser: env.WS_MAX_CONNECTIONS_PER_USER,
+      maxPayloadBytes: env.WS_MAX_PAYLOAD_BYTES,
+      pingIntervalMs: env.WS_PING_INTERVAL_MS,
+      pingTimeoutMs: env.WS_PING_TIMEOUT_MS,
+      rateLimit: { perSecond: env.WS_RATE_LIMIT_PER_S, burst: env.WS_RATE_LIMIT_BURST },
+    },
+    shutdown: { drainMs: env.SHUTDOWN_DRAIN_MS },
+    presence: { ttlS: env.PRESENCE_TTL_S },
+    log: { level: env.LOG_LEVEL },
+  };
+  return { ok: true, config: deepFreeze(config) };
+}
+
+export function formatConfigIssues(issues: readonly ConfigIssue[]): string {
+  const lines = issues.map((issue) => `  ${issue.variable}: ${issue.message}`);
+  return `Invalid configuration, the server was not started:\n${lines.join('\n')}`;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

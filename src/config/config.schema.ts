@@ -1,0 +1,62 @@
+import {
+  type EnvParser,
+  integer,
+  oneOf,
+  originList,
+  text,
+  transportList,
+  url,
+} from './env-parsers.js';
+
+interface EnvVar<T, D extends string | undefined> {
+  /** Used when the variable is unset or empty; `undefined` means optional with no value. */
+  readonly default: D;
+  readonly parse: EnvParser<T>;
+  /** Never echo the value in an error message. */
+  readonly secret?: boolean;
+}
+
+const envVar = <T, const D extends string | undefined>(spec: EnvVar<T, D>): EnvVar<T, D> => spec;
+
+/**
+ * Every environment variable the app reads, with its default. `.env.example` lists exactly
+ * these keys (a test keeps the two in step) and the README's configuration table follows it.
+ */
+export const ENV_SCHEMA = {
+  NODE_ENV: envVar({ default: 'development', parse: oneOf('development', 'production', 'test') }),
+  PORT: envVar({ default: '3000', parse: integer(0, 65535) }),
+  HOST: envVar({ default: '0.0.0.0', parse: text() }),
+  JWT_SECRET: envVar({ default: undefined, parse: text(32), secret: true }),
+  JWT_JWKS_URL: envVar({ default: undefined, parse: url('https:', 'http:') }),
+  JWT_ISSUER: envVar({ default: undefined, parse: text() }),
+  JWT_AUDIENCE: envVar({ default: undefined, parse: text() }),
+  CORS_ORIGINS: envVar({ default: 'http://localhost:3000', parse: originList }),
+  REDIS_URL: envVar({ default: undefined, parse: url('redis:', 'rediss:') }),
+  REDIS_ADAPTER: envVar({ default: 'pubsub', parse: oneOf('pubsub', 'sharded', 'streams') }),
+  WS_TRANSPORTS: envVar({ default: 'websocket,polling', parse: transportList }),
+  WS_MAX_CONNECTIONS: envVar({ default: '10000', parse: integer(1, 1_000_000) }),
+  WS_MAX_CONNECTIONS_PER_USER: envVar({ default: '10', parse: integer(1, 10_000) }),
+  WS_MAX_PAYLOAD_BYTES: envVar({ default: '65536', parse: integer(1024, 100 * 1024 * 1024) }),
+  WS_PING_INTERVAL_MS: envVar({ default: '25000', parse: integer(100, 3_600_000) }),
+  WS_PING_TIMEOUT_MS: envVar({ default: '20000', parse: integer(100, 3_600_000) }),
+  WS_RATE_LIMIT_PER_S: envVar({ default: '20', parse: integer(1, 1_000_000) }),
+  WS_RATE_LIMIT_BURST: envVar({ default: '40', parse: integer(1, 1_000_000) }),
+  SHUTDOWN_DRAIN_MS: envVar({ default: '30000', parse: integer(0, 600_000) }),
+  PRESENCE_TTL_S: envVar({ default: '60', parse: integer(5, 86_400) }),
+  LOG_LEVEL: envVar({
+    default: 'info',
+    parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
+  }),
+} as const;
+
+export type EnvKey = keyof typeof ENV_SCHEMA;
+
+type ParsedValue<K extends EnvKey> =
+  (typeof ENV_SCHEMA)[K]['parse'] extends EnvParser<infer T> ? T : never;
+
+/** The validated environment: optional variables are `undefined` when unset. */
+export type ParsedEnv = {
+  readonly [K in EnvKey]: (typeof ENV_SCHEMA)[K]['default'] extends string
+    ? ParsedValue<K>
+    : ParsedValue<K> | undefined;
+};

@@ -1,0 +1,29 @@
+import type { PipeTransform } from '@nestjs/common';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { WsError } from './ws-error.js';
+
+/**
+ * Validates a message payload against any Standard Schema (zod 4, valibot, arktype, …) and
+ * answers `VALIDATION` with the first problem's path and message.
+ */
+export class PayloadValidationPipe<T> implements PipeTransform<unknown, T> {
+  constructor(private readonly schema: StandardSchemaV1<unknown, T>) {}
+
+  transform(value: unknown): T {
+    const result = this.schema['~standard'].validate(value);
+    if (result instanceof Promise) {
+      throw new TypeError('PayloadValidationPipe needs a synchronous schema');
+    }
+    if (result.issues) throw new WsError('VALIDATION', describe(result.issues[0]));
+    return result.value;
+  }
+}
+
+function describe(issue: StandardSchemaV1.Issue | undefined): string {
+  if (!issue) return 'Invalid payload';
+  const path = (issue.path ?? [])
+    .map((segment) => (typeof segment === 'object' ? segment.key : segment))
+    .map(String)
+    .join('.');
+  return path ? `${path}: ${issue.message}` : issue.message;
+}

@@ -1,0 +1,145 @@
+import type { IncomingMessage } from 'node:http';
+import type { INestApplication } from '@nestjs/common';
+import { IoAdapter } from '@nestjs/platform-socket.io';
+import type { MessageMappingProperties } from '@nestjs/websockets';
+import type { Logger } from 'pino';
+import type { Observable } from 'rxjs';
+import type { Namespace, Server, ServerOptions, Socket } from 'socket.io';
+import type { AuthUser } from '../auth/auth-user.js';
+import { HandshakeAuthenticator } from '../auth/handshake-authenticator.js';
+import type { AppConfig } from '../config/app-config.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { installEngineGate, type HandshakeCheck, type Refusal } from './engine-gate.js';
+import { armTokenExpiry } from './token-expiry.js';
+import { SocketDispatcher } from './socket-dispatcher.js';
+
+export const SOCKET_IO_PATH = '/socket.io';
+
+export interface RealtimeAdapterDeps {
+  readonly config: AppConfig;
+  readonly authenticator: HandshakeAuthenticator;
+  readonly metrics: MetricsService;
+  readonly logger: Logger;
+}
+
+/**
+ * The one owner of the Socket.IO server for every gateway:
+ * - server options (CORS, heartbeat, payload bound, transports) are set here, because only
+ *   the first gateway on a port creates the server and the others' options are ignored;
+ * - the handshake checks stand in front of engine.io (`installEngineGate`) and the auth
+ *   middleware is registered on every namespace as it is created, `/` included;
+ * - every namespace gets connection logs, metrics and token-expiry disconnects;
+ * - message handlers are bound by `SocketDispatcher` (validation errors, rate limit, metrics);
+ * - a cluster adapter (Redis) plugs in at `attachClusterAdapter`.
+ */
+export class RealtimeIoAdapter extends IoAdapter {
+  private readonly dispatchers = new WeakMap<Socket, SocketDispatcher>();
+  private readonly extraChecks: HandshakeCheck[] = [];
+
+  constructor(
+    app: INestApplication,
+    private readonly deps: RealtimeAdapterDeps,
+  ) {
+    super(app);
+  }
+
+  /** Adds a handshake check (draining, connection caps, origin) ahead of authentication. */
+  addHandshakeCheck(check: HandshakeCheck): void {
+    this.extraChecks.push(check);
+  }
+
+  override createIOServer(port: number, options?: ServerOptions): Server {
+    const server = super.createIOServer(port, { ...options, ...this.serverOptions() } as ServerOptions) as Server;
+    this.attachClusterAdapter(server);
+    if (this.httpServer) {
+      installEngineGate(this.httpServer, {
+        path: `${SOCKET_IO_PATH}/`,
+        checks: [...this.extraChecks, (req) => this.authenticate(req)],
+        corsHeaders: (req) => this.corsHeaders(req),
+        onRefused: (req, refusal) => this.onRefused(req, refusal),
+      });
+    }
+    this.prepareNamespace(server.of('/'));
+    server.on('new_namespace', (namespace: Namespace) => this.prepareNamespace(namespace));
+    return server;
+  }
+
+  override bindMessageHandlers(
+    socket: Socket,
+    handlers: MessageMappingProperties[],
+    _transform: (data: unknown) => Observable<unknown>,
+  ): void {
+    let dispatcher = this.dispatchers.get(socket);
+    if (!dispatcher) {
+      dispatcher = new SocketDispatcher(socket, {
+        metrics: this.deps.metrics,
+        logger: this.deps.logger,
+        rateLimit: this.deps.config.ws.rateLimit,
+      });
+      this.dispatchers.set(socket, dispatcher);
+    }
+    dispatcher.add(handlers);
+  }
+
+  /** The in-memory adapter is Socket.IO's default; the Redis adapters plug in here. */
+  protected attachClusterAdapter(_server: Server): void {}
+
+  private serverOptions(): Partial<ServerOptions> {
+    const { ws, http } = this.deps.config;
+    return {
+      path: SOCKET_IO_PATH,
+      serveClient: false,
+      transports: [...ws.transports],
+      pingInterval: ws.pingIntervalMs,
+      pingTimeout: ws.pingTimeoutMs,
+      maxHttpBufferSize: ws.maxPayloadBytes,
+      cors: { origin: http.corsOrigins.includes('*') ? true : [...http.corsOrigins], credentials: true },
+    };
+  }
+
+  private prepareNamespace(namespace: Namespace): void {
+    const { metrics, logger } = this.deps;
+    namespace.use(this.deps.authenticator.middleware);
+    metrics.trackNamespace(namespace.name, () => namespace.sockets.size);
+    namespace.on('connection', (socket: Socket) => {
+      const user = (socket.data as { user: AuthUser }).user;
+      const connectedAt = Date.now();
+      metrics.connectionsOpened.labels(namespace.name).inc();
+      logger.info(
+        { event: 'connected', namespace: namespace.name, socketId: socket.id, userId: user.id, transport: socket.conn.transport.name },
+        'socket connected',
+      );
+      armTokenExpiry(socket, user.expiresAt, () => {
+        logger.info({ namespace: namespace.name, socketId: socket.id, userId: user.id }, 'token expired');
+      });
+      socket.once('disconnect', (reason: string) => {
+        metrics.disconnections.labels(namespace.name, reason).inc();
+        logger.info(
+          { event: 'disconnected', namespace: namespace.name, socketId: socket.id, userId: user.id, reason, durationMs: Date.now() - connectedAt },
+          'socket disconnected',
+        );
+      });
+    });
+  }
+
+  private async authenticate(req: IncomingMessage): Promise<Refusal | undefined> {
+    const failure = await this.deps.authenticator.checkRequest(req);
+    if (!failure) return undefined;
+    return { status: 401, code: 'UNAUTHORIZED', reason: failure.reason, message: 'unauthorized' };
+  }
+
+  private onRefused(req: IncomingMessage, refusal: Refusal): void {
+    this.deps.metrics.connectionsRefused.labels(refusal.reason).inc();
+    this.deps.logger.info(
+      { event: 'refused', status: refusal.status, reason: refusal.reason, ip: req.socket.remoteAddress },
+      'handshake refused',
+    );
+  }
+
+  private corsHeaders(req: IncomingMessage): Record<string, string> {
+    const origin = req.headers.origin;
+    const allowed = this.deps.config.http.corsOrigins;
+    if (origin === undefined || !(allowed.includes('*') || allowed.includes(origin))) return {};
+    return { 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Credentials': 'true', Vary: 'Origin' };
+  }
+}

@@ -1,0 +1,43 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, Inject, Injectable } from '@nestjs/common';
+import { WsException } from '@nestjs/websockets';
+import type { Logger } from 'pino';
+import type { Socket } from 'socket.io';
+import { APP_LOGGER } from '../logging/logging.module.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { EXCEPTION_EVENT, type Failure, toFailure, WsError } from './ws-error.js';
+
+/**
+ * The one place a handler's failure becomes wire format: through the ack when the client
+ * sent one, else on the `exception` event. `WsError` keeps its code; a guard's refusal becomes
+ * `FORBIDDEN`; anything else is logged once with its context and sent as `INTERNAL`.
+ */
+@Catch()
+@Injectable()
+export class WsErrorFilter implements ExceptionFilter {
+  constructor(
+    @Inject(APP_LOGGER) private readonly logger: Logger,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ws = host.switchToWs();
+    const socket = ws.getClient<Socket>();
+    const ack: unknown = host.getArgByIndex(2);
+    const failure = this.toFailure(exception, socket, ws.getPattern());
+    this.metrics.eventErrors.labels(socket.nsp.name, failure.error.code).inc();
+    if (typeof ack === 'function') (ack as (response: Failure) => void)(failure);
+    else socket.emit(EXCEPTION_EVENT, failure);
+  }
+
+  private toFailure(exception: unknown, socket: Socket, event: string): Failure {
+    if (exception instanceof WsError) return toFailure(exception);
+    if (exception instanceof WsException && exception.message === 'Forbidden resource') {
+      return { ok: false, error: { code: 'FORBIDDEN', message: 'Forbidden' } };
+    }
+    this.logger.error(
+      { err: exception, event, namespace: socket.nsp.name, socketId: socket.id },
+      'unhandled error in event handler',
+    );
+    return toFailure(exception);
+  }
+}

@@ -1,0 +1,39 @@
+/** The closed set of error codes a client can receive in an ack or an `exception` event. */
+export type ErrorCode =
+  | 'VALIDATION'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'NOT_IN_ROOM'
+  | 'RATE_LIMITED'
+  | 'INTERNAL';
+
+export interface WireError {
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+export type Ok<T extends object = object> = { readonly ok: true } & T;
+export type Failure = { readonly ok: false; readonly error: WireError };
+/** Every ack is this discriminated union. */
+export type Ack<T extends object = object> = Ok<T> | Failure;
+export type AckCallback<T extends object = object> = (response: Ack<T>) => void;
+
+/** The event on which failures of events sent without an ack callback are reported. */
+export const EXCEPTION_EVENT = 'exception';
+
+/** A failure meant for the client: its code and message go on the wire as they are. */
+export class WsError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'WsError';
+  }
+}
+
+/** Maps anything thrown to the wire shape; unknown errors become a generic `INTERNAL`. */
+export function toFailure(error: unknown): Failure {
+  if (error instanceof WsError) return { ok: false, error: { code: error.code, message: error.message } };
+  return { ok: false, error: { code: 'INTERNAL', message: 'Internal error' } };
+}
