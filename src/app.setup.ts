@@ -5,17 +5,11 @@ import type { AppConfig } from './config/app-config.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { RealtimeIoAdapter } from './realtime/realtime-io.adapter.js';
 
-export interface SetupOptions {
-  /** Let NestJS run the shutdown sequence on SIGTERM/SIGINT (the real binary does). */
-  readonly shutdownHooks: boolean;
-}
-
 /** Wires an app built from `AppModule` the same way in `main.ts` and in the tests. */
 export function setupApp(
   app: INestApplication,
   config: AppConfig,
   logger: Logger,
-  { shutdownHooks }: SetupOptions,
 ): RealtimeIoAdapter {
   const adapter = new RealtimeIoAdapter(app, {
     config,
@@ -28,6 +22,5 @@ export function setupApp(
     origin: config.http.corsOrigins.includes('*') ? true : [...config.http.corsOrigins],
     credentials: true,
   });
-  if (shutdownHooks) app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   return adapter;
 }

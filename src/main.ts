@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
 import { setupApp } from './app.setup.js';
+import { handleShutdownSignals } from './lifecycle/shutdown-signals.js';
 import { formatConfigIssues, loadConfig } from './config/app-config.js';
 import { createLogger } from './logging/logger.js';
 import { PinoLoggerService } from './logging/pino-logger.service.js';
@@ -25,7 +26,9 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create(AppModule.forRoot(config, logger), {
     logger: new PinoLoggerService(logger),
   });
-  setupApp(app, config, logger, { shutdownHooks: true });
+  setupApp(app, config, logger);
+  // The drain window plus time to close servers and clients; inside the contract's +5 s.
+  handleShutdownSignals(app, { deadlineMs: config.shutdown.drainMs + 4000, logger });
   await app.listen(config.http.port, config.http.host);
   logger.info({ url: await app.getUrl(), env: config.env }, 'listening');
 }

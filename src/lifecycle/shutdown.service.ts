@@ -4,7 +4,8 @@ import { ReadinessService } from '../health/readiness.service.js';
 import { APP_LOGGER } from '../logging/logging.module.js';
 
 /**
- * The shutdown sequence, in order. NestJS runs `beforeApplicationShutdown` before it closes
+ * The shutdown sequence, in order (started by `handleShutdownSignals` or `app.close()`).
+ * NestJS runs `beforeApplicationShutdown` before it closes
  * the Socket.IO servers and the adapter (`dispose()`), then the HTTP server: so readiness
  * turns 503 first, while every socket is still open and can be told to go elsewhere.
  */
@@ -19,10 +20,10 @@ export class ShutdownService implements OnApplicationBootstrap, BeforeApplicatio
     this.readiness.markReady();
   }
 
-  beforeApplicationShutdown(signal?: string): void {
+  beforeApplicationShutdown(): void {
     // 1. Stop getting traffic: readiness 503 at once.
     this.readiness.markDraining();
-    this.logger.info({ signal }, 'shutting down');
+    this.logger.info('draining');
     // 2. (Draining of sockets in batches comes here.)
     // 3. NestJS then closes the Socket.IO servers, the adapter's clients and the HTTP server.
   }

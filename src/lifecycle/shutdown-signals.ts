@@ -1,0 +1,48 @@
+import { constants } from 'node:os';
+import type { INestApplication } from '@nestjs/common';
+import type { Logger } from 'pino';
+
+export interface ShutdownSignalOptions {
+  /** After this long the process exits 1 whatever is still closing. */
+  readonly deadlineMs: number;
+  readonly logger: Logger;
+  readonly exit?: (code: number) => void;
+}
+
+/**
+ * SIGTERM/SIGINT run `app.close()` (the ordered sequence in `ShutdownService` and NestJS's
+ * own teardown) and then exit 0. A second signal exits at once; a close that hangs is cut
+ * at the deadline. NestJS's `enableShutdownHooks` would re-raise the signal instead, so the
+ * process would end "killed by SIGTERM" rather than with code 0, and it has no deadline.
+ */
+export function handleShutdownSignals(app: INestApplication, options: ShutdownSignalOptions): void {
+  const { deadlineMs, logger, exit = (code: number) => process.exit(code) } = options;
+  let closing = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (closing) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      exit(128 + constants.signals[signal]);
+      return;
+    }
+    closing = true;
+    logger.info({ signal, deadlineMs }, 'signal received: shutting down');
+    const deadline = setTimeout(() => {
+      logger.error({ deadlineMs }, 'shutdown deadline reached: exiting with work still open');
+      exit(1);
+    }, deadlineMs);
+    deadline.unref();
+    app.close().then(
+      () => {
+        clearTimeout(deadline);
+        logger.info('shutdown complete');
+        exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}

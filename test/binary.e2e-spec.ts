@@ -1,0 +1,119 @@
+import { createServer } from 'node:net';
+import { mintToken } from '../src/auth/token-minter.js';
+import { CHAT_NAMESPACE, ChatEvent } from '../src/chat/chat.events.js';
+import { closeAllClients, connectClient, waitFor } from './support/clients.js';
+import { killAllSpawned, runMainToExit, spawnApp } from './support/spawn-app.js';
+
+const SECRET = 'binary-test-secret-long-enough-for-hs256-0123456789';
+
+afterEach(() => {
+  closeAllClients();
+  killAllSpawned();
+});
+
+describe('node dist/main.js: configuration errors stop it before it listens', () => {
+  it('a bad PORT exits non-zero naming the variable, the value and what is expected', async () => {
+    const { code, stderr, stdout } = await runMainToExit({ PORT: 'abc', JWT_SECRET: SECRET });
+    expect(code).toBe(1);
+    expect(stderr).toContain('PORT: got "abc"; expected an integer from 0 to 65535');
+    expect(stdout).not.toContain('listening');
+  });
+
+  it('every bad variable is reported at once', async () => {
+    const { code, stderr } = await runMainToExit({
+      JWT_SECRET: SECRET,
+      WS_TRANSPORTS: 'carrier-pigeon',
+      CORS_ORIGINS: 'not a url',
+      REDIS_ADAPTER: 'kafka',
+    });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/WS_TRANSPORTS: got "carrier-pigeon"; expected/);
+    expect(stderr).toMatch(/CORS_ORIGINS: got "not a url"; expected/);
+    expect(stderr).toMatch(/REDIS_ADAPTER: got "kafka"; expected one of pubsub, sharded, streams/);
+  });
+
+  it('NODE_ENV=production without a JWT key is a startup error', async () => {
+    const { code, stderr } = await runMainToExit({ NODE_ENV: 'production' });
+    expect(code).toBe(1);
+    expect(stderr).toContain('JWT_SECRET: is required when NODE_ENV=production');
+  });
+
+  it('a too-short secret is refused without echoing it', async () => {
+    const { code, stderr } = await runMainToExit({ JWT_SECRET: 'hunter2' });
+    expect(code).toBe(1);
+    expect(stderr).toContain('JWT_SECRET: got a value of 7 characters; expected at least 32 characters');
+    expect(stderr).not.toContain('hunter2');
+  });
+
+  it('a port already in use exits non-zero with the reason', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as { port: number };
+    try {
+      const { code, stderr } = await runMainToExit({ PORT: String(port), JWT_SECRET: SECRET });
+      expect(code).toBe(1);
+      expect(stderr).toContain('EADDRINUSE');
+    } finally {
+      blocker.close();
+    }
+  });
+});
+
+describe('node dist/main.js: a good configuration serves', () => {
+  it('with no environment at all it starts in development with a printed dev secret', async () => {
+    const app = await spawnApp({});
+    expect((await fetch(`${app.url}/health`)).status).toBe(200);
+    const page = await fetch(`${app.url}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<html');
+    const warnings = app.output().split('\n').filter((line) => line.includes('devJwtSecret'));
+    expect(warnings).toHaveLength(1);
+    expect(await app.stop('SIGTERM')).toBe(0);
+  });
+
+  it('answers /health, /health/live and /health/ready, and exits 0 on SIGTERM', async () => {
+    const app = await spawnApp({ JWT_SECRET: SECRET });
+    for (const path of ['/health', '/health/live', '/health/ready']) {
+      const res = await fetch(`${app.url}${path}`);
+      expect({ path, status: res.status }).toEqual({ path, status: 200 });
+      expect(await res.json()).toMatchObject({ status: 'ok' });
+    }
+    expect(await app.stop('SIGTERM')).toBe(0);
+    expect(app.output()).toContain('"msg":"shutdown complete"');
+  });
+
+  it('logs one JSON line per connection and disconnection with the user and reason, and never a token', async () => {
+    const app = await spawnApp({ JWT_SECRET: SECRET, LOG_LEVEL: 'trace' });
+    const token = await mintToken({ secret: SECRET, sub: 'alice', name: 'Alice' });
+    const viaAuth = await connectClient(app.url, CHAT_NAMESPACE, { auth: { token } });
+    const viaQuery = await connectClient(app.url, CHAT_NAMESPACE, { query: { access_token: token } });
+    const viaHeader = await connectClient(app.url, CHAT_NAMESPACE, {
+      transports: ['polling'],
+      extraHeaders: { Authorization: `Bearer ${token}` },
+    });
+    await viaAuth.emitWithAck(ChatEvent.RoomJoin, { room: 'logs' });
+    const refused = await fetch(`${app.url}/socket.io/?EIO=4&transport=polling&access_token=${token}x`);
+    expect(refused.status).toBe(401);
+    for (const socket of [viaAuth, viaQuery, viaHeader]) {
+      const closed = waitFor(socket, 'disconnect');
+      socket.disconnect();
+      await closed;
+    }
+    expect(await app.stop('SIGTERM')).toBe(0);
+
+    const lines = app.output().split('\n').filter((line) => line.startsWith('{'));
+    const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const connected = entries.filter((entry) => entry.event === 'connected');
+    const disconnected = entries.filter((entry) => entry.event === 'disconnected');
+    expect(connected).toHaveLength(3);
+    expect(connected[0]).toMatchObject({ namespace: CHAT_NAMESPACE, userId: 'alice', socketId: expect.any(String) });
+    expect(disconnected).toHaveLength(3);
+    expect(disconnected[0]).toMatchObject({ userId: 'alice', reason: expect.any(String) });
+    expect(entries.filter((entry) => entry.event === 'refused')).toEqual([
+      expect.objectContaining({ status: 401, reason: 'invalid_signature' }),
+    ]);
+    const [, payload, signature] = token.split('.');
+    expect(app.output()).not.toContain(payload);
+    expect(app.output()).not.toContain(signature);
+  });
+});
