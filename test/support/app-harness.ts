@@ -34,7 +34,7 @@ export async function startApp({ env = {}, imports = [] }: StartOptions = {}): P
     imports: [AppModule.forRoot(config, logger), ...imports],
   }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
-  setupApp(app, config, logger, { shutdownHooks: false });
+  setupApp(app, config, logger);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
