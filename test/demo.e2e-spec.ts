@@ -1,0 +1,177 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Socket } from 'socket.io-client';
+import {
+  CHAT_NAMESPACE,
+  ChatEvent,
+  type ChatMessage,
+  type PresenceChange,
+} from '../src/chat/chat.events.js';
+import { mintToken } from '../src/auth/token-minter.js';
+import { NotificationsGateway } from '../src/notifications/notifications.gateway.js';
+import { NotificationsService } from '../src/notifications/notifications.service.js';
+import type { Ack } from '../src/realtime/ws-error.js';
+import { startApp, type TestApp } from './support/app-harness.js';
+import { closeAllClients, connectClient, waitFor } from './support/clients.js';
+
+const CLIENT_BUILD = fileURLToPath(new URL('../dist/client/demo/client/main.js', import.meta.url));
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const UI_TIMEOUT_MS = 10_000;
+
+let server: TestApp;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  if (!existsSync(CLIENT_BUILD))
+    throw new Error(`${CLIENT_BUILD} is missing: run \`npm run build\` first`);
+  server = await startApp();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+beforeEach(async () => {
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.setDefaultTimeout(UI_TIMEOUT_MS);
+});
+afterEach(async () => {
+  closeAllClients();
+  await page.close();
+});
+
+async function openAndConnect(sub: string, name: string): Promise<void> {
+  await page.goto(server.url);
+  await page.fill('#sub', sub);
+  await page.fill('#name', name);
+  await page.click('#mint-token');
+  await page.locator('#feedback', { hasText: `Minted a development token for ${name}` }).waitFor();
+  await page.click('#connect');
+  await page.locator('#status[data-state="connected"]').waitFor();
+}
+
+async function joinOnPage(room: string): Promise<void> {
+  await page.fill('#room', room);
+  await page.click('#join');
+  await page.locator(`[data-testid="room"][data-room="${room}"][aria-current="true"]`).waitFor();
+}
+
+async function peer(sub: string, name: string, room: string): Promise<Socket> {
+  const socket = await connectClient(server.url, CHAT_NAMESPACE, {
+    auth: { token: await server.token(sub, { name }) },
+  });
+  const ack = (await socket.timeout(5000).emitWithAck(ChatEvent.RoomJoin, { room })) as Ack;
+  expect(ack).toEqual({ ok: true, room });
+  return socket;
+}
+
+describe('demo page', () => {
+  it('mints a token, connects, joins a room, shows a peer in presence and exchanges messages both ways', async () => {
+    await openAndConnect('alice', 'Alice');
+    await joinOnPage('lobby');
+
+    const bob = await peer('bob', 'Bob', 'lobby');
+    const bobInPresence = page.locator('[data-testid="presence-user"][data-user-id="bob"]');
+    await bobInPresence.waitFor();
+    expect(await bobInPresence.textContent()).toBe('Bob');
+
+    const hostile = 'hello from <b>bob</b> & <img src=x onerror=alert(1)>';
+    await bob.timeout(5000).emitWithAck(ChatEvent.MessageSend, { room: 'lobby', text: hostile });
+    const shown = page.getByTestId('message').filter({ hasText: hostile });
+    await shown.waitFor();
+    expect(await shown.getByTestId('message-text').textContent()).toBe(hostile);
+    expect(await page.locator('#messages b, #messages img').count()).toBe(0);
+
+    const received = waitFor<ChatMessage>(bob, ChatEvent.MessageNew);
+    await page.fill('#message-text', 'hi Bob');
+    await page.click('#send');
+    expect(await received).toMatchObject({
+      room: 'lobby',
+      text: 'hi Bob',
+      from: { id: 'alice', name: 'Alice' },
+    });
+    await page.locator('.message.own', { hasText: 'hi Bob' }).waitFor();
+
+    await page.screenshot({ path: '/tmp/demo.png' });
+  });
+
+  it('shows an error ack to the user', async () => {
+    await openAndConnect('alice', 'Alice');
+    await page.fill('#room', 'user:bob');
+    await page.click('#join');
+    await page
+      .locator('#feedback[data-kind="error"]', { hasText: 'room:join failed: FORBIDDEN' })
+      .waitFor();
+  });
+
+  it('shows unauthorized with the reason when the token does not verify', async () => {
+    await page.goto(server.url);
+    const forged = await mintToken({
+      secret: 'not-the-server-secret-0123456789-0123456789',
+      sub: 'mallory',
+    });
+    await page.fill('#token', forged);
+    await page.click('#connect');
+    const status = page.locator('#status[data-state="unauthorized"]');
+    await status.waitFor();
+    expect(await status.textContent()).toMatch(/^unauthorized: \S+/);
+  });
+
+  it('lists notifications pushed to the user on /notifications', async () => {
+    await openAndConnect('alice', 'Alice');
+    await page.locator('#notifications-state[data-state="live"]').waitFor();
+    server.app
+      .get(NotificationsService)
+      .notifyUser('alice', 'invoice.paid', { invoiceId: 'inv_42' });
+    await page
+      .getByTestId('notification')
+      .filter({ hasText: 'invoice.paid' })
+      .filter({ hasText: 'inv_42' })
+      .waitFor();
+  });
+
+  it('after a dropped connection it shows the reconnect attempt and joins its rooms again', async () => {
+    await openAndConnect('alice', 'Alice');
+    await joinOnPage('lobby');
+    const bob = await peer('bob', 'Bob', 'lobby');
+    await page.locator('[data-testid="presence-user"][data-user-id="bob"]').waitFor();
+    await page.evaluate(`
+      window.statusLog = [];
+      const status = document.getElementById('status');
+      new MutationObserver(() => window.statusLog.push(status.textContent))
+        .observe(status, { childList: true, characterData: true, subtree: true });
+    `);
+
+    const left = waitFor<PresenceChange>(bob, ChatEvent.PresenceLeft);
+    const back = waitFor<PresenceChange>(bob, ChatEvent.PresenceJoined, {
+      timeoutMs: UI_TIMEOUT_MS,
+    });
+    const chat = server.app.get(NotificationsGateway).namespace.server.of(CHAT_NAMESPACE);
+    for (const socket of chat.sockets.values())
+      if (socket.data.user.id === 'alice') socket.conn.close();
+    expect(await left).toEqual({ room: 'lobby', user: { id: 'alice', name: 'Alice' } });
+    expect(await back).toEqual({ room: 'lobby', user: { id: 'alice', name: 'Alice' } });
+    expect(await page.evaluate('window.statusLog')).toEqual([
+      'disconnected: transport close',
+      'reconnecting, attempt 1',
+      'connected (websocket)',
+    ]);
+
+    await bob
+      .timeout(5000)
+      .emitWithAck(ChatEvent.MessageSend, { room: 'lobby', text: 'welcome back' });
+    await page.getByTestId('message').filter({ hasText: 'welcome back' }).waitFor();
+  });
+});
