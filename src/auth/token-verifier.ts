@@ -43,9 +43,15 @@ export class TokenVerifier {
     let payload: JWTPayload;
     try {
       if (alg === 'HS256' && this.secretKey) {
-        ({ payload } = await jwtVerify(token, this.secretKey, { ...options, algorithms: ['HS256'] }));
+        ({ payload } = await jwtVerify(token, this.secretKey, {
+          ...options,
+          algorithms: ['HS256'],
+        }));
       } else if (alg !== undefined && ASYMMETRIC_ALGORITHMS.includes(alg) && this.jwks) {
-        ({ payload } = await jwtVerify(token, this.jwks, { ...options, algorithms: ASYMMETRIC_ALGORITHMS }));
+        ({ payload } = await jwtVerify(token, this.jwks, {
+          ...options,
+          algorithms: ASYMMETRIC_ALGORITHMS,
+        }));
       } else {
         throw new AuthError('unsupported_algorithm');
       }
@@ -80,8 +86,9 @@ function reasonOf(error: unknown): AuthFailureReason {
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'invalid_signature';
   if (error instanceof errors.JWKSNoMatchingKey) return 'invalid_signature';
   if (error instanceof errors.JOSEAlgNotAllowed) return 'unsupported_algorithm';
-  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) return 'key_unavailable';
-  if (error instanceof errors.JOSEError) return 'malformed_token';
-  // A JWKS endpoint that cannot be reached surfaces as a plain fetch error.
+  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid)
+    return 'malformed_token';
+  // What is left is about the keys, not the token: the JWKS endpoint timed out, answered
+  // with an error status or bad JSON (a plain JOSEError), or could not be reached at all.
   return 'key_unavailable';
 }

@@ -45,6 +45,10 @@ export class ChatService {
     if (room.startsWith(RESERVED_ROOM_PREFIX)) {
       throw new WsError('FORBIDDEN', `Rooms starting with "${RESERVED_ROOM_PREFIX}" are reserved`);
     }
+    // Every socket sits in a room named after its id; joining one would read its private traffic.
+    if (room === socket.id || socket.nsp.adapter.sids.has(room)) {
+      throw new WsError('FORBIDDEN', 'This room name is reserved');
+    }
     if (socket.rooms.has(room)) return { ok: true, room };
     // socket.rooms also holds the socket's own id room.
     if (socket.rooms.size - 1 >= MAX_ROOMS_PER_SOCKET) {
@@ -52,7 +56,15 @@ export class ChatService {
     }
     await socket.join(room);
     const user = userOf(socket);
-    if (await this.presence.join(room, user, socket.id)) {
+    let first: boolean;
+    try {
+      first = await this.presence.join(room, user, socket.id);
+    } catch (error) {
+      // Not left half-joined: a retry must record presence and announce it.
+      await socket.leave(room);
+      throw error;
+    }
+    if (first) {
       socket.to(room).emit(ChatEvent.PresenceJoined, { room, user });
       this.emitted.joined.inc();
     }

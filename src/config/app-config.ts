@@ -6,7 +6,7 @@ export type RedisAdapterKind = 'pubsub' | 'sharded' | 'streams';
 export interface AuthConfig {
   /** HS256 secret; set when `JWT_SECRET` is given or in development as a random fallback. */
   readonly secret: string | undefined;
-  /** True when `secret` was generated because none was configured (development only). */
+  /** True when `secret` was generated because none was configured (never in production). */
   readonly secretIsGenerated: boolean;
   readonly jwksUrl: string | undefined;
   readonly issuer: string | undefined;
@@ -62,28 +62,25 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
     if (result.ok) {
       parsed[key] = result.value;
     } else {
-      const shown = 'secret' in spec && spec.secret ? `a value of ${raw.length} characters` : `"${raw}"`;
+      const shown =
+        'secret' in spec && spec.secret ? `a value of ${raw.length} characters` : `"${raw}"`;
       issues.push({ variable: key, message: `got ${shown}; expected ${result.expected}` });
     }
   }
+  const keyGiven = Boolean(env.JWT_SECRET) || Boolean(env.JWT_JWKS_URL);
+  if (!keyGiven && parsed.NODE_ENV === 'production') {
+    issues.push({
+      variable: 'JWT_SECRET',
+      message:
+        'is required when NODE_ENV=production unless JWT_JWKS_URL is set; expected a secret of at least 32 characters',
+    });
+  }
   if (issues.length > 0) return { ok: false, issues };
-  return buildConfig(parsed as ParsedEnv);
+  return { ok: true, config: buildConfig(parsed as ParsedEnv) };
 }
 
-function buildConfig(env: ParsedEnv): ConfigResult {
+function buildConfig(env: ParsedEnv): AppConfig {
   const hasKey = env.JWT_SECRET !== undefined || env.JWT_JWKS_URL !== undefined;
-  if (!hasKey && env.NODE_ENV === 'production') {
-    return {
-      ok: false,
-      issues: [
-        {
-          variable: 'JWT_SECRET',
-          message:
-            'is required when NODE_ENV=production unless JWT_JWKS_URL is set; expected a secret of at least 32 characters',
-        },
-      ],
-    };
-  }
   const config: AppConfig = {
     env: env.NODE_ENV,
     http: { port: env.PORT, host: env.HOST, corsOrigins: env.CORS_ORIGINS },
@@ -108,7 +105,7 @@ function buildConfig(env: ParsedEnv): ConfigResult {
     presence: { ttlS: env.PRESENCE_TTL_S },
     log: { level: env.LOG_LEVEL },
   };
-  return { ok: true, config: deepFreeze(config) };
+  return deepFreeze(config);
 }
 
 export function formatConfigIssues(issues: readonly ConfigIssue[]): string {

@@ -1,5 +1,7 @@
 /** A parser turns a raw environment string into a typed value, or explains what it expected. */
-export type EnvParser<T> = (raw: string) => { ok: true; value: T } | { ok: false; expected: string };
+export type EnvParser<T> = (
+  raw: string,
+) => { ok: true; value: T } | { ok: false; expected: string };
 
 export const integer =
   (min: number, max: number): EnvParser<number> =>
@@ -33,7 +35,10 @@ export const url =
     } catch {
       // falls through to the explanation below
     }
-    return { ok: false, expected: `a URL starting with ${protocols.join(' or ')}//` };
+    return {
+      ok: false,
+      expected: `a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+    };
   };
 
 export const originList: EnvParser<readonly string[]> = (raw) => {
@@ -43,7 +48,8 @@ export const originList: EnvParser<readonly string[]> = (raw) => {
     .filter((origin) => origin.length > 0);
   const bad = origins.find((origin) => origin !== '*' && !isOrigin(origin));
   return origins.length > 0 && bad === undefined
-    ? { ok: true, value: Object.freeze(origins) }
+    ? // Browsers send `Origin` without a trailing slash: store what they send.
+      { ok: true, value: Object.freeze(origins.map((o) => (o === '*' ? o : new URL(o).origin))) }
     : {
         ok: false,
         expected: `a comma-separated list of origins like https://app.example.com (scheme://host[:port], no path)${bad ? `; "${bad}" is not one` : ''}`,
@@ -64,8 +70,8 @@ function isOrigin(candidate: string): boolean {
 
 export const transportList: EnvParser<readonly ('websocket' | 'polling')[]> = (raw) => {
   const items = raw.split(',').map((item) => item.trim());
-  const valid = items.every((item) => item === 'websocket' || item === 'polling');
-  return valid && items.length > 0 && new Set(items).size === items.length
-    ? { ok: true, value: Object.freeze(items as ('websocket' | 'polling')[]) }
+  const transports = items.filter((item) => item === 'websocket' || item === 'polling');
+  return transports.length === items.length && new Set(items).size === items.length
+    ? { ok: true, value: Object.freeze(transports) }
     : { ok: false, expected: '"websocket,polling" or "websocket" (or "polling")' };
 };

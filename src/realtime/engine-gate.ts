@@ -14,7 +14,9 @@ export interface Refusal {
  * A check on a new engine.io handshake (a polling request or a WebSocket upgrade without a
  * session id). It may be async; `undefined` lets the handshake through.
  */
-export type HandshakeCheck = (req: IncomingMessage) => Refusal | undefined | Promise<Refusal | undefined>;
+export type HandshakeCheck = (
+  req: IncomingMessage,
+) => Refusal | undefined | Promise<Refusal | undefined>;
 
 export interface EngineGateOptions {
   readonly path: string;
@@ -55,7 +57,8 @@ export function installEngineGate(httpServer: HttpServer, options: EngineGateOpt
   };
 
   httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const pass = (): void => requestListeners.forEach((listener) => listener.call(httpServer, req, res));
+    const pass = (): void =>
+      requestListeners.forEach((listener) => listener.call(httpServer, req, res));
     if (!isHandshake(req) || req.method === 'OPTIONS') return pass();
     check(req).then(
       (refusal) => {

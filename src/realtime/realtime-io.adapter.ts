@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { MessageMappingProperties } from '@nestjs/websockets';
@@ -49,10 +49,14 @@ export class RealtimeIoAdapter extends IoAdapter {
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {
-    const server = super.createIOServer(port, { ...options, ...this.serverOptions() } as ServerOptions) as Server;
+    const server: Server = super.createIOServer(port, {
+      ...options,
+      ...this.serverOptions(),
+    } as ServerOptions);
     this.attachClusterAdapter(server);
-    if (this.httpServer) {
-      installEngineGate(this.httpServer, {
+    const httpServer = this.httpServer as HttpServer | undefined;
+    if (httpServer) {
+      installEngineGate(httpServer, {
         path: `${SOCKET_IO_PATH}/`,
         checks: [...this.extraChecks, (req) => this.authenticate(req)],
         corsHeaders: (req) => this.corsHeaders(req),
@@ -93,7 +97,10 @@ export class RealtimeIoAdapter extends IoAdapter {
       pingInterval: ws.pingIntervalMs,
       pingTimeout: ws.pingTimeoutMs,
       maxHttpBufferSize: ws.maxPayloadBytes,
-      cors: { origin: http.corsOrigins.includes('*') ? true : [...http.corsOrigins], credentials: true },
+      cors: {
+        origin: http.corsOrigins.includes('*') ? true : [...http.corsOrigins],
+        credentials: true,
+      },
     };
   }
 
@@ -106,17 +113,33 @@ export class RealtimeIoAdapter extends IoAdapter {
       const connectedAt = Date.now();
       metrics.connectionsOpened.labels(namespace.name).inc();
       logger.info(
-        { event: 'connected', namespace: namespace.name, socketId: socket.id, userId: user.id, transport: socket.conn.transport.name },
+        {
+          event: 'connected',
+          namespace: namespace.name,
+          socketId: socket.id,
+          userId: user.id,
+          transport: socket.conn.transport.name,
+        },
         'socket connected',
       );
-      armTokenExpiry(socket, user.expiresAt, () => {
-        logger.info({ namespace: namespace.name, socketId: socket.id, userId: user.id }, 'token expired');
-      });
       socket.once('disconnect', (reason: string) => {
         metrics.disconnections.labels(namespace.name, reason).inc();
         logger.info(
-          { event: 'disconnected', namespace: namespace.name, socketId: socket.id, userId: user.id, reason, durationMs: Date.now() - connectedAt },
+          {
+            event: 'disconnected',
+            namespace: namespace.name,
+            socketId: socket.id,
+            userId: user.id,
+            reason,
+            durationMs: Date.now() - connectedAt,
+          },
           'socket disconnected',
+        );
+      });
+      armTokenExpiry(socket, user.expiresAt, () => {
+        logger.info(
+          { namespace: namespace.name, socketId: socket.id, userId: user.id },
+          'token expired',
         );
       });
     });
@@ -131,7 +154,12 @@ export class RealtimeIoAdapter extends IoAdapter {
   private onRefused(req: IncomingMessage, refusal: Refusal): void {
     this.deps.metrics.connectionsRefused.labels(refusal.reason).inc();
     this.deps.logger.info(
-      { event: 'refused', status: refusal.status, reason: refusal.reason, ip: req.socket.remoteAddress },
+      {
+        event: 'refused',
+        status: refusal.status,
+        reason: refusal.reason,
+        ip: req.socket.remoteAddress,
+      },
       'handshake refused',
     );
   }
@@ -140,6 +168,10 @@ export class RealtimeIoAdapter extends IoAdapter {
     const origin = req.headers.origin;
     const allowed = this.deps.config.http.corsOrigins;
     if (origin === undefined || !(allowed.includes('*') || allowed.includes(origin))) return {};
-    return { 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Credentials': 'true', Vary: 'Origin' };
+    return {
+      'Access-Control-Allow-Origin': origin,
+      'Access-Control-Allow-Credentials': 'true',
+      Vary: 'Origin',
+    };
   }
 }

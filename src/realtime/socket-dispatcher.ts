@@ -1,5 +1,5 @@
 import type { MessageMappingProperties } from '@nestjs/websockets';
-import { isObservable, type Observable } from 'rxjs';
+import { isObservable } from 'rxjs';
 import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
 import type { EventInstruments, MetricsService } from '../metrics/metrics.service.js';
@@ -55,7 +55,9 @@ export class SocketDispatcher {
     const last = args[args.length - 1];
     const ack = typeof last === 'function' ? (last as AckFn) : undefined;
     const handler = this.handlers.get(event);
-    (handler?.instruments ?? this.options.metrics.forEvent(this.socket.nsp.name, 'unknown')).received.inc();
+    (
+      handler?.instruments ?? this.options.metrics.forEvent(this.socket.nsp.name, 'unknown')
+    ).received.inc();
     const startedAt = performance.now();
     // Charged before the name is looked at: unknown events count against the limit too.
     if (!this.bucket.take(startedAt)) {
@@ -81,9 +83,14 @@ export class SocketDispatcher {
     );
   };
 
-  private respond(handler: BoundHandler, value: unknown, ack: AckFn | undefined, startedAt: number): void {
+  private respond(
+    handler: BoundHandler,
+    value: unknown,
+    ack: AckFn | undefined,
+    startedAt: number,
+  ): void {
     if (isObservable(value)) {
-      (value as Observable<unknown>).subscribe({
+      value.subscribe({
         next: (item) => this.respond(handler, item, ack, startedAt),
         error: (error: unknown) => this.internal('observable', error, ack),
       });

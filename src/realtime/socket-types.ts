@@ -13,12 +13,10 @@ export interface EventsMap {
 }
 
 /** A socket of a namespace whose event maps are `C2S` (client to server) and `S2C`. */
-export type AppSocket<C2S extends EventsMap = EventsMap, S2C extends EventsMap = EventsMap> = Socket<
-  C2S,
-  S2C,
-  Record<string, never>,
-  SocketData
->;
+export type AppSocket<
+  C2S extends EventsMap = EventsMap,
+  S2C extends EventsMap = EventsMap,
+> = Socket<C2S, S2C, Record<string, never>, SocketData>;
 
 export type AppNamespace<
   C2S extends EventsMap = EventsMap,

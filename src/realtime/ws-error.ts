@@ -1,11 +1,6 @@
 /** The closed set of error codes a client can receive in an ack or an `exception` event. */
 export type ErrorCode =
-  | 'VALIDATION'
-  | 'UNAUTHORIZED'
-  | 'FORBIDDEN'
-  | 'NOT_IN_ROOM'
-  | 'RATE_LIMITED'
-  | 'INTERNAL';
+  'VALIDATION' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_IN_ROOM' | 'RATE_LIMITED' | 'INTERNAL';
 
 export interface WireError {
   readonly code: ErrorCode;
@@ -34,6 +29,7 @@ export class WsError extends Error {
 
 /** Maps anything thrown to the wire shape; unknown errors become a generic `INTERNAL`. */
 export function toFailure(error: unknown): Failure {
-  if (error instanceof WsError) return { ok: false, error: { code: error.code, message: error.message } };
+  if (error instanceof WsError)
+    return { ok: false, error: { code: error.code, message: error.message } };
   return { ok: false, error: { code: 'INTERNAL', message: 'Internal error' } };
 }
