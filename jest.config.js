@@ -28,5 +28,6 @@ export default {
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
     },
   ],
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   testTimeout: 30000,
 };

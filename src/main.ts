@@ -23,6 +23,12 @@ async function bootstrap(): Promise<void> {
         'With NODE_ENV=production a missing JWT_SECRET stops the server.',
     );
   }
+  if (config.redis) {
+    logger.warn(
+      { adapter: config.redis.adapter },
+      'REDIS_URL is set, but this build has no Redis adapter yet: running as a single instance',
+    );
+  }
   const app = await NestFactory.create(AppModule.forRoot(config, logger), {
     logger: new PinoLoggerService(logger),
   });
@@ -34,6 +40,8 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: unknown) => {
-  process.stderr.write(`Failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `Failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   process.exit(1);
 });

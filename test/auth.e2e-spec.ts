@@ -11,7 +11,12 @@ import {
   createClient,
   waitFor,
 } from './support/clients.js';
-import { createSigningKey, signWith, startJwksServer, type SigningKey } from './support/jwks-server.js';
+import {
+  createSigningKey,
+  signWith,
+  startJwksServer,
+  type SigningKey,
+} from './support/jwks-server.js';
 
 afterEach(() => closeAllClients());
 
@@ -22,7 +27,11 @@ function base64url(value: object): string {
 /** Resolves with the HTTP status of a raw WebSocket upgrade to the engine.io endpoint. */
 function upgradeStatus(
   url: string,
-  { headers, protocols, query = '' }: { headers?: Record<string, string>; protocols?: string[]; query?: string },
+  {
+    headers,
+    protocols,
+    query = '',
+  }: { headers?: Record<string, string>; protocols?: string[]; query?: string },
 ): Promise<{ status: number; protocol?: string }> {
   const wsUrl = `${url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket${query}`;
   return new Promise((resolve, reject) => {
@@ -51,36 +60,64 @@ describe('handshake authentication (HS256 secret)', () => {
   const badTokens: [string, () => Promise<string | undefined>, string][] = [
     ['no token at all', () => Promise.resolve(undefined), 'missing_token'],
     ['a garbage token', () => Promise.resolve('not.a.jwt'), 'malformed_token'],
-    ['a token signed with another secret', () => tokenWithSecret(wrongSecret, { sub: 'alice' }), 'invalid_signature'],
+    [
+      'a token signed with another secret',
+      () => tokenWithSecret(wrongSecret, { sub: 'alice' }),
+      'invalid_signature',
+    ],
     ['an expired token', () => server.token('alice', { ttlS: -10 }), 'token_expired'],
     ['an unsigned alg:none token', () => Promise.resolve(unsignedToken()), 'unsupported_algorithm'],
-    ['a token without sub', () => tokenWithSecret(server.config.auth.secret!, {}), 'invalid_claims'],
-    ['a token without exp', () => tokenWithSecret(server.config.auth.secret!, { sub: 'a' }, false), 'invalid_claims'],
+    [
+      'a token without sub',
+      () => tokenWithSecret(server.config.auth.secret!, {}),
+      'invalid_claims',
+    ],
+    [
+      'a token without exp',
+      () => tokenWithSecret(server.config.auth.secret!, { sub: 'a' }, false),
+      'invalid_claims',
+    ],
   ];
 
-  it.each(badTokens)('%s in auth gets connect_error "unauthorized" and no socket', async (_label, make, reason) => {
-    const token = await make();
-    const socket = createClient(server.url, CHAT_NAMESPACE, { auth: token === undefined ? {} : { token } });
-    const error = await connectError(socket);
-    expect(error.message).toBe('unauthorized');
-    expect(error.data).toEqual({ code: 'UNAUTHORIZED', reason });
-    expect(socket.connected).toBe(false);
-  });
+  it.each(badTokens)(
+    '%s in auth gets connect_error "unauthorized" and no socket',
+    async (_label, make, reason) => {
+      const token = await make();
+      const socket = createClient(server.url, CHAT_NAMESPACE, {
+        auth: token === undefined ? {} : { token },
+      });
+      const error = await connectError(socket);
+      expect(error.message).toBe('unauthorized');
+      expect(error.data).toEqual({ code: 'UNAUTHORIZED', reason });
+      expect(socket.connected).toBe(false);
+    },
+  );
 
-  it.each([CHAT_NAMESPACE, NOTIFICATIONS_NAMESPACE, '/'])('namespace %s is authenticated too', async (namespace) => {
-    const error = await connectError(createClient(server.url, namespace));
-    expect(error.data).toEqual({ code: 'UNAUTHORIZED', reason: 'missing_token' });
-  });
+  it.each([CHAT_NAMESPACE, NOTIFICATIONS_NAMESPACE, '/'])(
+    'namespace %s is authenticated too',
+    async (namespace) => {
+      const error = await connectError(createClient(server.url, namespace));
+      expect(error.data).toEqual({ code: 'UNAUTHORIZED', reason: 'missing_token' });
+    },
+  );
 
   it('a bad token in the Authorization header gets HTTP 401 on the raw upgrade, before any socket', async () => {
-    expect(await upgradeStatus(server.url, { headers: { Authorization: 'Bearer not.a.jwt' } })).toEqual({ status: 401 });
+    expect(
+      await upgradeStatus(server.url, { headers: { Authorization: 'Bearer not.a.jwt' } }),
+    ).toEqual({ status: 401 });
     const expired = await server.token('alice', { ttlS: -10 });
-    expect(await upgradeStatus(server.url, { headers: { Authorization: `Bearer ${expired}` } })).toEqual({ status: 401 });
+    expect(
+      await upgradeStatus(server.url, { headers: { Authorization: `Bearer ${expired}` } }),
+    ).toEqual({ status: 401 });
   });
 
   it('a bad token in the query or the subprotocol gets HTTP 401 on the raw upgrade', async () => {
-    expect(await upgradeStatus(server.url, { query: '&access_token=garbage' })).toEqual({ status: 401 });
-    expect(await upgradeStatus(server.url, { protocols: ['access_token', 'garbage'] })).toEqual({ status: 401 });
+    expect(await upgradeStatus(server.url, { query: '&access_token=garbage' })).toEqual({
+      status: 401,
+    });
+    expect(await upgradeStatus(server.url, { protocols: ['access_token', 'garbage'] })).toEqual({
+      status: 401,
+    });
   });
 
   it('a good token in the subprotocol is accepted and the server answers with "access_token"', async () => {
@@ -96,8 +133,14 @@ describe('handshake authentication (HS256 secret)', () => {
       headers: { Authorization: 'Bearer garbage' },
     });
     expect(viaHeader.status).toBe(401);
-    expect(await viaHeader.json()).toEqual({ code: 'UNAUTHORIZED', reason: 'malformed_token', message: 'unauthorized' });
-    const viaQuery = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling&access_token=garbage`);
+    expect(await viaHeader.json()).toEqual({
+      code: 'UNAUTHORIZED',
+      reason: 'malformed_token',
+      message: 'unauthorized',
+    });
+    const viaQuery = await fetch(
+      `${server.url}/socket.io/?EIO=4&transport=polling&access_token=garbage`,
+    );
     expect(viaQuery.status).toBe(401);
   });
 
@@ -111,10 +154,15 @@ describe('handshake authentication (HS256 secret)', () => {
     for (const transports of [['websocket'], ['polling']]) {
       for (const options of Object.values(carriers)) {
         const socket = await connectClient(server.url, CHAT_NAMESPACE, { transports, ...options });
-        expect(await socket.emitWithAck(ChatEvent.RoomJoin, { room: 'carriers' })).toEqual({ ok: true, room: 'carriers' });
+        expect(await socket.emitWithAck(ChatEvent.RoomJoin, { room: 'carriers' })).toEqual({
+          ok: true,
+          room: 'carriers',
+        });
       }
     }
-    const viaSubprotocol = await connectClient(server.url, CHAT_NAMESPACE, { protocols: ['access_token', token] });
+    const viaSubprotocol = await connectClient(server.url, CHAT_NAMESPACE, {
+      protocols: ['access_token', token],
+    });
     expect(await viaSubprotocol.emitWithAck(ChatEvent.PresenceList, { room: 'x' })).toMatchObject({
       ok: false,
       error: { code: 'NOT_IN_ROOM' },
@@ -148,7 +196,9 @@ describe('handshake authentication (JWKS, RS256/ES256, issuer and audience)', ()
       createSigningKey('rsa-2', 'RS256'),
     ]);
     jwks = await startJwksServer([rsa, ec]);
-    server = await startApp({ env: { JWT_SECRET: '', JWT_JWKS_URL: jwks.url, JWT_ISSUER: iss, JWT_AUDIENCE: aud } });
+    server = await startApp({
+      env: { JWT_SECRET: '', JWT_JWKS_URL: jwks.url, JWT_ISSUER: iss, JWT_AUDIENCE: aud },
+    });
   });
   afterAll(async () => {
     await server.close();
@@ -163,20 +213,46 @@ describe('handshake authentication (JWKS, RS256/ES256, issuer and audience)', ()
   });
 
   const refused: [string, () => Promise<string>, string][] = [
-    ['a wrong issuer', () => signWith(rsa, { sub: 'a', iss: 'https://evil.test/', aud }), 'invalid_claims'],
-    ['a wrong audience', () => signWith(rsa, { sub: 'a', iss, aud: 'other-api' }), 'invalid_claims'],
-    ['a key the JWKS does not list', () => signWith(stranger, { sub: 'a', iss, aud }), 'invalid_signature'],
-    ['an expired token', () => signWith(ec, { sub: 'a', iss, aud, expiresInS: -60 }), 'token_expired'],
-    ['an HS256 token (no secret configured)', () => tokenWithSecret('x'.repeat(40), { sub: 'a' }), 'unsupported_algorithm'],
+    [
+      'a wrong issuer',
+      () => signWith(rsa, { sub: 'a', iss: 'https://evil.test/', aud }),
+      'invalid_claims',
+    ],
+    [
+      'a wrong audience',
+      () => signWith(rsa, { sub: 'a', iss, aud: 'other-api' }),
+      'invalid_claims',
+    ],
+    [
+      'a key the JWKS does not list',
+      () => signWith(stranger, { sub: 'a', iss, aud }),
+      'invalid_signature',
+    ],
+    [
+      'an expired token',
+      () => signWith(ec, { sub: 'a', iss, aud, expiresInS: -60 }),
+      'token_expired',
+    ],
+    [
+      'an HS256 token (no secret configured)',
+      () => tokenWithSecret('x'.repeat(40), { sub: 'a' }),
+      'unsupported_algorithm',
+    ],
   ];
 
   it.each(refused)('%s is refused', async (_label, make, reason) => {
-    const error = await connectError(createClient(server.url, CHAT_NAMESPACE, { auth: { token: await make() } }));
+    const error = await connectError(
+      createClient(server.url, CHAT_NAMESPACE, { auth: { token: await make() } }),
+    );
     expect(error.data).toEqual({ code: 'UNAUTHORIZED', reason });
   });
 });
 
-async function tokenWithSecret(secret: string, claims: { sub?: string }, withExp = true): Promise<string> {
+async function tokenWithSecret(
+  secret: string,
+  claims: { sub?: string },
+  withExp = true,
+): Promise<string> {
   let jwt = new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuedAt();
   if (claims.sub !== undefined) jwt = jwt.setSubject(claims.sub);
   if (withExp) jwt = jwt.setExpirationTime('10m');

@@ -41,7 +41,9 @@ describe('node dist/main.js: configuration errors stop it before it listens', ()
   it('a too-short secret is refused without echoing it', async () => {
     const { code, stderr } = await runMainToExit({ JWT_SECRET: 'hunter2' });
     expect(code).toBe(1);
-    expect(stderr).toContain('JWT_SECRET: got a value of 7 characters; expected at least 32 characters');
+    expect(stderr).toContain(
+      'JWT_SECRET: got a value of 7 characters; expected at least 32 characters',
+    );
     expect(stderr).not.toContain('hunter2');
   });
 
@@ -66,7 +68,10 @@ describe('node dist/main.js: a good configuration serves', () => {
     const page = await fetch(`${app.url}/`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<html');
-    const warnings = app.output().split('\n').filter((line) => line.includes('devJwtSecret'));
+    const warnings = app
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('devJwtSecret'));
     expect(warnings).toHaveLength(1);
     expect(await app.stop('SIGTERM')).toBe(0);
   });
@@ -86,13 +91,17 @@ describe('node dist/main.js: a good configuration serves', () => {
     const app = await spawnApp({ JWT_SECRET: SECRET, LOG_LEVEL: 'trace' });
     const token = await mintToken({ secret: SECRET, sub: 'alice', name: 'Alice' });
     const viaAuth = await connectClient(app.url, CHAT_NAMESPACE, { auth: { token } });
-    const viaQuery = await connectClient(app.url, CHAT_NAMESPACE, { query: { access_token: token } });
+    const viaQuery = await connectClient(app.url, CHAT_NAMESPACE, {
+      query: { access_token: token },
+    });
     const viaHeader = await connectClient(app.url, CHAT_NAMESPACE, {
       transports: ['polling'],
       extraHeaders: { Authorization: `Bearer ${token}` },
     });
     await viaAuth.emitWithAck(ChatEvent.RoomJoin, { room: 'logs' });
-    const refused = await fetch(`${app.url}/socket.io/?EIO=4&transport=polling&access_token=${token}x`);
+    const refused = await fetch(
+      `${app.url}/socket.io/?EIO=4&transport=polling&access_token=${token}x`,
+    );
     expect(refused.status).toBe(401);
     for (const socket of [viaAuth, viaQuery, viaHeader]) {
       const closed = waitFor(socket, 'disconnect');
@@ -101,12 +110,19 @@ describe('node dist/main.js: a good configuration serves', () => {
     }
     expect(await app.stop('SIGTERM')).toBe(0);
 
-    const lines = app.output().split('\n').filter((line) => line.startsWith('{'));
+    const lines = app
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'));
     const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     const connected = entries.filter((entry) => entry.event === 'connected');
     const disconnected = entries.filter((entry) => entry.event === 'disconnected');
     expect(connected).toHaveLength(3);
-    expect(connected[0]).toMatchObject({ namespace: CHAT_NAMESPACE, userId: 'alice', socketId: expect.any(String) });
+    expect(connected[0]).toMatchObject({
+      namespace: CHAT_NAMESPACE,
+      userId: 'alice',
+      socketId: expect.any(String),
+    });
     expect(disconnected).toHaveLength(3);
     expect(disconnected[0]).toMatchObject({ userId: 'alice', reason: expect.any(String) });
     expect(entries.filter((entry) => entry.event === 'refused')).toEqual([

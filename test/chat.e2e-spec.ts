@@ -23,10 +23,16 @@ afterAll(async () => {
 afterEach(() => closeAllClients());
 
 async function chatClient(sub: string, name = sub.toUpperCase()): Promise<Socket> {
-  return connectClient(server.url, CHAT_NAMESPACE, { auth: { token: await server.token(sub, { name }) } });
+  return connectClient(server.url, CHAT_NAMESPACE, {
+    auth: { token: await server.token(sub, { name }) },
+  });
 }
 
-function send<T extends object = object>(socket: Socket, event: string, payload: unknown): Promise<Ack<T>> {
+function send<T extends object = object>(
+  socket: Socket,
+  event: string,
+  payload: unknown,
+): Promise<Ack<T>> {
   return socket.timeout(5000).emitWithAck(event, payload) as Promise<Ack<T>>;
 }
 
@@ -36,7 +42,9 @@ async function joined(socket: Socket, room: string): Promise<void> {
 
 describe('/chat rooms and messages', () => {
   it('a message reaches every other socket in the room, never the sender, and not other rooms', async () => {
-    const [alice, bob, carol, dave] = await Promise.all(['alice', 'bob', 'carol', 'dave'].map((u) => chatClient(u)));
+    const [alice, bob, carol, dave] = await Promise.all(
+      ['alice', 'bob', 'carol', 'dave'].map((u) => chatClient(u)),
+    );
     await Promise.all([alice, bob, carol].map((s) => joined(s, 'lobby')));
     await joined(dave, 'elsewhere');
     const aliceGot = record<ChatMessage>(alice, ChatEvent.MessageNew);
@@ -44,7 +52,10 @@ describe('/chat rooms and messages', () => {
 
     const bobReceives = waitFor<ChatMessage>(bob, ChatEvent.MessageNew);
     const carolReceives = waitFor<ChatMessage>(carol, ChatEvent.MessageNew);
-    const ack = await send<{ id: string; ts: number }>(alice, ChatEvent.MessageSend, { room: 'lobby', text: 'hello' });
+    const ack = await send<{ id: string; ts: number }>(alice, ChatEvent.MessageSend, {
+      room: 'lobby',
+      text: 'hello',
+    });
     expect(ack).toEqual({ ok: true, id: expect.any(String), ts: expect.any(Number) });
     if (!ack.ok) throw new Error('unreachable');
 
@@ -73,7 +84,10 @@ describe('/chat rooms and messages', () => {
     await joined(alice, 'ids');
     const ids: string[] = [];
     for (let i = 0; i < 50; i++) {
-      const ack = await send<{ id: string }>(alice, ChatEvent.MessageSend, { room: 'ids', text: `m${i}` });
+      const ack = await send<{ id: string }>(alice, ChatEvent.MessageSend, {
+        room: 'ids',
+        text: `m${i}`,
+      });
       if (!ack.ok) throw new Error(ack.error.message);
       ids.push(ack.id);
     }
@@ -89,7 +103,10 @@ describe('/chat rooms and messages', () => {
       [ChatEvent.PresenceList, { room: 'nowhere' }],
     ] as const) {
       const ack = await send(alice, event, payload);
-      expect(ack).toEqual({ ok: false, error: { code: 'NOT_IN_ROOM', message: expect.any(String) } });
+      expect(ack).toEqual({
+        ok: false,
+        error: { code: 'NOT_IN_ROOM', message: expect.any(String) },
+      });
     }
   });
 
@@ -132,7 +149,7 @@ describe('/chat rooms and messages', () => {
 });
 
 describe('/chat presence', () => {
-  it('presence:joined when a user\'s first socket joins, presence:left when the last one leaves', async () => {
+  it("presence:joined when a user's first socket joins, presence:left when the last one leaves", async () => {
     const watcher = await chatClient('watcher');
     await joined(watcher, 'p');
     const joinedEvents = record<PresenceChange>(watcher, ChatEvent.PresenceJoined);
@@ -146,7 +163,9 @@ describe('/chat presence', () => {
 
     const bobTab2 = await chatClient('bob');
     await joined(bobTab2, 'p');
-    expect(await send<{ users: UserRef[] }>(watcher, ChatEvent.PresenceList, { room: 'p' })).toEqual({
+    expect(
+      await send<{ users: UserRef[] }>(watcher, ChatEvent.PresenceList, { room: 'p' }),
+    ).toEqual({
       ok: true,
       users: expect.arrayContaining([{ id: 'watcher', name: 'WATCHER' }, bob]),
     });
@@ -217,26 +236,40 @@ describe('/chat bad input', () => {
     const alice = await chatClient('alice');
     const exception = waitFor<Failure>(alice, ChatEvent.Exception);
     alice.emit(ChatEvent.MessageSend, { room: 'not-joined', text: 'x' });
-    expect(await exception).toEqual({ ok: false, error: { code: 'NOT_IN_ROOM', message: expect.any(String) } });
+    expect(await exception).toEqual({
+      ok: false,
+      error: { code: 'NOT_IN_ROOM', message: expect.any(String) },
+    });
     const invalid = waitFor<Failure>(alice, ChatEvent.Exception);
     alice.emit(ChatEvent.RoomJoin, 'not an object');
-    expect(await invalid).toEqual({ ok: false, error: { code: 'VALIDATION', message: expect.any(String) } });
+    expect(await invalid).toEqual({
+      ok: false,
+      error: { code: 'VALIDATION', message: expect.any(String) },
+    });
   });
 
   it('a bystander keeps receiving while another socket sends garbage of every shape', async () => {
-    const [mallory, alice, bob] = await Promise.all([chatClient('mallory'), chatClient('alice'), chatClient('bob')]);
+    const [mallory, alice, bob] = await Promise.all([
+      chatClient('mallory'),
+      chatClient('alice'),
+      chatClient('bob'),
+    ]);
     await Promise.all([joined(mallory, 'lobby'), joined(alice, 'lobby'), joined(bob, 'lobby')]);
     const bobGot = record<ChatMessage>(bob, ChatEvent.MessageNew);
     const garbage = badPayloads.map(([, event, payload]) => send(mallory, event, payload));
     const sent = [];
-    for (let i = 0; i < 10; i++) sent.push(send(alice, ChatEvent.MessageSend, { room: 'lobby', text: `ok ${i}` }));
+    for (let i = 0; i < 10; i++)
+      sent.push(send(alice, ChatEvent.MessageSend, { room: 'lobby', text: `ok ${i}` }));
     const acks = await Promise.all([...garbage, ...sent]);
     expect(acks.slice(0, badPayloads.length).every((ack) => !ack.ok)).toBe(true);
     expect(acks.slice(badPayloads.length).every((ack) => ack.ok)).toBe(true);
     const barrier = waitFor<ChatMessage>(bob, ChatEvent.MessageNew);
     await send(mallory, ChatEvent.MessageSend, { room: 'lobby', text: 'done' });
     await barrier;
-    expect(bobGot.map((m) => m.text)).toEqual([...Array.from({ length: 10 }, (_, i) => `ok ${i}`), 'done']);
+    expect(bobGot.map((m) => m.text)).toEqual([
+      ...Array.from({ length: 10 }, (_, i) => `ok ${i}`),
+      'done',
+    ]);
     expect(mallory.connected).toBe(true);
   });
 });

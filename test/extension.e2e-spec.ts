@@ -1,4 +1,10 @@
-import { type CanActivate, type ExecutionContext, Injectable, Module, UseGuards } from '@nestjs/common';
+import {
+  type CanActivate,
+  type ExecutionContext,
+  Injectable,
+  Module,
+  UseGuards,
+} from '@nestjs/common';
 import { ConnectedSocket, SubscribeMessage } from '@nestjs/websockets';
 import { z } from 'zod';
 import { Payload, RealtimeGateway } from '../src/realtime/realtime-gateway.decorator.js';
@@ -65,13 +71,18 @@ describe('a new namespace built with @RealtimeGateway', () => {
     connectClient(server.url, '/dashboard', { auth: { token: await server.token(sub) } });
 
   it('is authenticated by the handshake middleware with no code of its own', async () => {
-    const error = await connectError(createClient(server.url, '/dashboard', { auth: { token: 'bad' } }));
+    const error = await connectError(
+      createClient(server.url, '/dashboard', { auth: { token: 'bad' } }),
+    );
     expect(error.data).toEqual({ code: 'UNAUTHORIZED', reason: 'malformed_token' });
   });
 
   it('validates payloads and answers with the template error shape', async () => {
     const socket = await dashboard('alice');
-    expect(await socket.emitWithAck(DashboardEvent.Subscribe, { widget: 'cpu' })).toEqual({ ok: true, widget: 'cpu' });
+    expect(await socket.emitWithAck(DashboardEvent.Subscribe, { widget: 'cpu' })).toEqual({
+      ok: true,
+      widget: 'cpu',
+    });
     expect(await socket.emitWithAck(DashboardEvent.Subscribe, { widget: 'disk' })).toEqual({
       ok: false,
       error: { code: 'VALIDATION', message: expect.stringContaining('widget') },
@@ -101,7 +112,10 @@ describe('a new namespace built with @RealtimeGateway', () => {
   it('is rate limited per socket like every namespace', async () => {
     const socket = await dashboard('dave');
     const acks = await Promise.all(
-      Array.from({ length: 8 }, () => socket.emitWithAck(DashboardEvent.Subscribe, { widget: 'memory' }) as Promise<Ack>),
+      Array.from(
+        { length: 8 },
+        () => socket.emitWithAck(DashboardEvent.Subscribe, { widget: 'memory' }) as Promise<Ack>,
+      ),
     );
     const codes = acks.map((ack) => (ack.ok ? 'ok' : ack.error.code));
     expect(codes.slice(0, 5)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
@@ -113,8 +127,12 @@ describe('a new namespace built with @RealtimeGateway', () => {
     await socket.emitWithAck(DashboardEvent.Subscribe, { widget: 'cpu' });
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/ws_connected_sockets\{namespace="\/dashboard"\} [1-9]/);
-    expect(metrics).toMatch(/ws_events_received_total\{namespace="\/dashboard",event="widget:subscribe"\} [1-9]/);
+    expect(metrics).toMatch(
+      /ws_events_received_total\{namespace="\/dashboard",event="widget:subscribe"\} [1-9]/,
+    );
     expect(metrics).toMatch(/ws_rate_limited_events_total\{namespace="\/dashboard"\} [1-9]/);
-    expect(metrics).toMatch(/ws_event_handling_seconds_count\{namespace="\/dashboard",event="widget:subscribe"\} [1-9]/);
+    expect(metrics).toMatch(
+      /ws_event_handling_seconds_count\{namespace="\/dashboard",event="widget:subscribe"\} [1-9]/,
+    );
   });
 });

@@ -17,7 +17,10 @@ describe('health and metrics routes', () => {
     for (const path of ['/health', '/health/live']) {
       const res = await get(path);
       expect(res.status).toBe(200);
-      expect(await res.json()).toEqual({ status: 'ok', info: { process: { status: 'up', uptimeS: expect.any(Number) } } });
+      expect(await res.json()).toEqual({
+        status: 'ok',
+        info: { process: { status: 'up', uptimeS: expect.any(Number) } },
+      });
     }
   });
 
@@ -32,7 +35,7 @@ describe('health and metrics routes', () => {
     });
   });
 
-  it('/metrics exposes the contract\'s metrics in Prometheus text', async () => {
+  it("/metrics exposes the contract's metrics in Prometheus text", async () => {
     const token = await server.token('metrics-user');
     const chat = await connectClient(server.url, CHAT_NAMESPACE, { auth: { token } });
     await chat.emitWithAck(ChatEvent.RoomJoin, { room: 'm' });
@@ -52,7 +55,9 @@ describe('health and metrics routes', () => {
     expect(text).toMatch(/ws_events_received_total\{namespace="\/chat",event="message:send"\} 2/);
     expect(text).toMatch(/ws_events_emitted_total\{namespace="\/chat",event="message:new"\} 1/);
     expect(text).toMatch(/ws_event_errors_total\{namespace="\/chat",code="NOT_IN_ROOM"\} 1/);
-    expect(text).toMatch(/ws_event_handling_seconds_bucket\{le="0.005",namespace="\/chat",event="room:join"\}/);
+    expect(text).toMatch(
+      /ws_event_handling_seconds_bucket\{le="0.005",namespace="\/chat",event="room:join"\}/,
+    );
     expect(text).toContain('# TYPE ws_rate_limited_events_total counter');
     expect(text).toContain('ws_draining 0');
     expect(text).toMatch(/process_cpu_seconds_total \d/);
@@ -64,7 +69,10 @@ describe('health and metrics routes', () => {
     server.app.get(ReadinessService).markDraining();
     const ready = await get('/health/ready');
     expect(ready.status).toBe(503);
-    expect(await ready.json()).toMatchObject({ status: 'error', error: { app: { status: 'down', state: 'draining' } } });
+    expect(await ready.json()).toMatchObject({
+      status: 'error',
+      error: { app: { status: 'down', state: 'draining' } },
+    });
     expect((await get('/health/live')).status).toBe(200);
     expect((await get('/health')).status).toBe(200);
     expect(await (await get('/metrics')).text()).toContain('ws_draining 1');

@@ -17,17 +17,30 @@ describe('/notifications', () => {
   afterEach(() => closeAllClients());
 
   const subscribe = async (sub: string) =>
-    connectClient(server.url, NOTIFICATIONS_NAMESPACE, { auth: { token: await server.token(sub) } });
+    connectClient(server.url, NOTIFICATIONS_NAMESPACE, {
+      auth: { token: await server.token(sub) },
+    });
 
   it('notifyUser reaches every socket of that user and nobody else', async () => {
-    const [aliceTab1, aliceTab2, bob] = await Promise.all([subscribe('alice'), subscribe('alice'), subscribe('bob')]);
+    const [aliceTab1, aliceTab2, bob] = await Promise.all([
+      subscribe('alice'),
+      subscribe('alice'),
+      subscribe('bob'),
+    ]);
     const bobGot = record<Notification>(bob, NotificationEvent.Notification);
     const tab1 = waitFor<Notification>(aliceTab1, NotificationEvent.Notification);
     const tab2 = waitFor<Notification>(aliceTab2, NotificationEvent.Notification);
 
-    const sent = server.app.get(NotificationsService).notifyUser('alice', 'invoice.paid', { invoiceId: 'inv_42' });
+    const sent = server.app
+      .get(NotificationsService)
+      .notifyUser('alice', 'invoice.paid', { invoiceId: 'inv_42' });
 
-    const expected = { id: sent.id, type: 'invoice.paid', data: { invoiceId: 'inv_42' }, ts: sent.ts };
+    const expected = {
+      id: sent.id,
+      type: 'invoice.paid',
+      data: { invoiceId: 'inv_42' },
+      ts: sent.ts,
+    };
     expect(await tab1).toEqual(expected);
     expect(await tab2).toEqual(expected);
     const barrier = waitFor<Notification>(bob, NotificationEvent.Notification);
@@ -46,7 +59,10 @@ describe('/notifications', () => {
 
   it('a user connected on /chat and /notifications over one connection gets notifications', async () => {
     const token = await server.token('carol');
-    const chat = await connectClient(server.url, CHAT_NAMESPACE, { auth: { token }, forceNew: false });
+    const chat = await connectClient(server.url, CHAT_NAMESPACE, {
+      auth: { token },
+      forceNew: false,
+    });
     const notifications = chat.io.socket(NOTIFICATIONS_NAMESPACE, { auth: { token } });
     await waitFor(notifications, 'connect');
     const got = waitFor<Notification>(notifications, NotificationEvent.Notification);

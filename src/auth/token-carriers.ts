@@ -6,7 +6,7 @@ export const TOKEN_SUBPROTOCOL = 'access_token';
 /** The token from the socket.io client's `auth: { token }` option, if any. */
 export function tokenFromAuth(auth: unknown): string | undefined {
   if (auth === null || typeof auth !== 'object' || !('token' in auth)) return undefined;
-  const { token } = auth as { token: unknown };
+  const { token } = auth;
   return typeof token === 'string' ? token : token === undefined ? undefined : '';
 }
 

@@ -10,7 +10,14 @@ export interface MintOptions {
 }
 
 /** Signs an HS256 access token, for development and tests; production tokens come from your IdP. */
-export function mintToken({ secret, sub, name, ttlS = 3600, issuer, audience }: MintOptions): Promise<string> {
+export function mintToken({
+  secret,
+  sub,
+  name,
+  ttlS = 3600,
+  issuer,
+  audience,
+}: MintOptions): Promise<string> {
   let jwt = new SignJWT(name === undefined ? {} : { name })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(sub)

@@ -52,7 +52,10 @@ export type PresenceListAck = Ack<{ users: UserRef[] }>;
 export interface ChatClientToServerEvents {
   [ChatEvent.RoomJoin]: (payload: RoomPayload, ack: AckCallback<{ room: string }>) => void;
   [ChatEvent.RoomLeave]: (payload: RoomPayload, ack: AckCallback<{ room: string }>) => void;
-  [ChatEvent.MessageSend]: (payload: SendMessagePayload, ack: AckCallback<{ id: string; ts: number }>) => void;
+  [ChatEvent.MessageSend]: (
+    payload: SendMessagePayload,
+    ack: AckCallback<{ id: string; ts: number }>,
+  ) => void;
   [ChatEvent.PresenceList]: (payload: RoomPayload, ack: AckCallback<{ users: UserRef[] }>) => void;
 }
 

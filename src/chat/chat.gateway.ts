@@ -28,12 +28,18 @@ export class ChatGateway implements OnGatewayConnection<ChatSocket> {
   }
 
   @SubscribeMessage(ChatEvent.RoomJoin)
-  join(@ConnectedSocket() socket: ChatSocket, @Payload(RoomSchema) { room }: RoomPayload): Promise<RoomAck> {
+  join(
+    @ConnectedSocket() socket: ChatSocket,
+    @Payload(RoomSchema) { room }: RoomPayload,
+  ): Promise<RoomAck> {
     return this.chat.join(socket, room);
   }
 
   @SubscribeMessage(ChatEvent.RoomLeave)
-  leave(@ConnectedSocket() socket: ChatSocket, @Payload(RoomSchema) { room }: RoomPayload): Promise<RoomAck> {
+  leave(
+    @ConnectedSocket() socket: ChatSocket,
+    @Payload(RoomSchema) { room }: RoomPayload,
+  ): Promise<RoomAck> {
     return this.chat.leave(socket, room);
   }
 

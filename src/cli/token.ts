@@ -14,9 +14,11 @@ async function main(): Promise<void> {
   if (!secret || secret.length < 32) {
     throw new Error('JWT_SECRET must be set (at least 32 characters), the same as the server uses');
   }
-  if (!values.sub) throw new Error('--sub is required, e.g. npm run token -- --sub alice --name Alice');
+  if (!values.sub)
+    throw new Error('--sub is required, e.g. npm run token -- --sub alice --name Alice');
   const ttlS = Number(values.ttl);
-  if (!Number.isInteger(ttlS) || ttlS <= 0) throw new Error('--ttl must be a positive number of seconds');
+  if (!Number.isInteger(ttlS) || ttlS <= 0)
+    throw new Error('--ttl must be a positive number of seconds');
   const token = await mintToken({
     secret,
     sub: values.sub,

@@ -1,7 +1,17 @@
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Param,
+  Post,
+  Res,
+} from '@nestjs/common';
 import type { Response } from 'express';
 import { mintToken } from '../auth/token-minter.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -35,9 +45,14 @@ export class DemoController {
   clientModule(@Param('path') path: string[] | string, @Res() res: Response): void {
     const relative = Array.isArray(path) ? path.join('/') : path;
     if (!CLIENT_MODULE.test(relative) || relative.includes('..')) throw new NotFoundException();
-    res.sendFile(join(CLIENT_DIR, relative), { headers: { 'Cache-Control': 'no-cache' } }, (error) => {
-      if (error && !res.headersSent) res.status(404).json({ statusCode: 404, message: 'Not Found' });
-    });
+    res.sendFile(
+      join(CLIENT_DIR, relative),
+      { headers: { 'Cache-Control': 'no-cache' } },
+      (error) => {
+        if (error && !res.headersSent)
+          res.status(404).json({ statusCode: 404, message: 'Not Found' });
+      },
+    );
   }
 
   /** Development only: a token for the demo page. Refused when NODE_ENV=production. */
@@ -51,6 +66,16 @@ export class DemoController {
     const display = typeof name === 'string' && name.trim() ? name.trim().slice(0, 64) : user;
     const expiresInS = 3600;
     const { issuer, audience } = this.config.auth;
-    return { token: await mintToken({ secret, sub: user, name: display, ttlS: expiresInS, issuer, audience }), expiresInS };
+    return {
+      token: await mintToken({
+        secret,
+        sub: user,
+        name: display,
+        ttlS: expiresInS,
+        issuer,
+        audience,
+      }),
+      expiresInS,
+    };
   }
 }

@@ -28,7 +28,10 @@ export class HealthController {
   @Get('live')
   @Header('Cache-Control', 'no-store')
   live(): LivenessBody {
-    return { status: 'ok', info: { process: { status: 'up', uptimeS: Math.round(process.uptime()) } } };
+    return {
+      status: 'ok',
+      info: { process: { status: 'up', uptimeS: Math.round(process.uptime()) } },
+    };
   }
 
   /** Readiness: 503 while starting or draining (and, with Redis, while Redis is down). */

@@ -34,7 +34,10 @@ export function createLogger(level: string): Logger {
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     serializers: {
       url: redactUrl,
-      req: (req: { method?: string; url?: string }) => ({ method: req.method, url: redactUrl(req.url) }),
+      req: (req: { method?: string; url?: string }) => ({
+        method: req.method,
+        url: redactUrl(req.url),
+      }),
     },
   });
 }

@@ -26,7 +26,10 @@ export class NotificationsService {
     private readonly gateway: NotificationsGateway,
     metrics: MetricsService,
   ) {
-    this.emitted = metrics.eventsEmitted.labels(NOTIFICATIONS_NAMESPACE, NotificationEvent.Notification);
+    this.emitted = metrics.eventsEmitted.labels(
+      NOTIFICATIONS_NAMESPACE,
+      NotificationEvent.Notification,
+    );
   }
 
   notifyUser<TData>(userId: string, type: string, data: TData): Notification<TData> {

@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { INestApplication, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { pino } from 'pino';
@@ -26,7 +28,12 @@ export interface StartOptions {
 
 /** Boots the real `AppModule` in this process, listening on a free port (port 0). */
 export async function startApp({ env = {}, imports = [] }: StartOptions = {}): Promise<TestApp> {
-  const loaded = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'silent', ...env });
+  const loaded = loadConfig({
+    NODE_ENV: 'test',
+    JWT_SECRET: TEST_SECRET,
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
   const { config } = loaded;
   const logger = pino({ level: config.log.level });
@@ -36,13 +43,14 @@ export async function startApp({ env = {}, imports = [] }: StartOptions = {}): P
   const app = moduleRef.createNestApplication({ logger: false });
   setupApp(app, config, logger);
   await app.listen(0, '127.0.0.1');
-  const address = app.getHttpServer().address() as { port: number };
+  const address = (app.getHttpServer() as Server).address() as AddressInfo;
   const url = `http://127.0.0.1:${address.port}`;
   return {
     app,
     config,
     url,
-    token: (sub, options = {}) => mintToken({ secret: config.auth.secret ?? TEST_SECRET, sub, ...options }),
+    token: (sub, options = {}) =>
+      mintToken({ secret: config.auth.secret ?? TEST_SECRET, sub, ...options }),
     close: () => app.close(),
   };
 }

@@ -23,12 +23,15 @@ export function createClient<S2C extends EventsMap = EventsMap, C2S extends Even
     forceNew: true,
     ...options,
   }) as Socket<S2C, C2S>;
-  opened.push(socket as Socket);
+  opened.push(socket);
   return socket;
 }
 
 /** Connects and resolves once connected; rejects with the `connect_error`. */
-export async function connectClient<S2C extends EventsMap = EventsMap, C2S extends EventsMap = EventsMap>(
+export async function connectClient<
+  S2C extends EventsMap = EventsMap,
+  C2S extends EventsMap = EventsMap,
+>(
   url: string,
   namespace: string,
   options: Partial<ManagerOptions & SocketOptions> = {},
@@ -48,9 +51,15 @@ export interface ConnectErrorLike extends Error {
 }
 
 /** Resolves with the `connect_error` a socket gets; fails if it connects instead. */
-export function connectError(socket: Socket, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<ConnectErrorLike> {
+export function connectError(
+  socket: Socket,
+  timeoutMs = DEFAULT_TIMEOUT_MS,
+): Promise<ConnectErrorLike> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new WaitTimeoutError('connect_error', timeoutMs)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new WaitTimeoutError('connect_error', timeoutMs)),
+      timeoutMs,
+    );
     socket.once('connect', () => {
       clearTimeout(timer);
       reject(new Error('expected a connect_error, but the socket connected'));

@@ -21,7 +21,10 @@ export interface TokenClaims {
   readonly expiresInS?: number;
 }
 
-export function signWith(key: SigningKey, { sub, name, iss, aud, expiresInS = 600 }: TokenClaims): Promise<string> {
+export function signWith(
+  key: SigningKey,
+  { sub, name, iss, aud, expiresInS = 600 }: TokenClaims,
+): Promise<string> {
   let jwt = new SignJWT(name === undefined ? {} : { name })
     .setProtectedHeader({ alg: key.alg, kid: key.kid })
     .setIssuedAt()
@@ -33,7 +36,9 @@ export function signWith(key: SigningKey, { sub, name, iss, aud, expiresInS = 60
 }
 
 /** Serves `{ keys }` at `/.well-known/jwks.json` on a free port, like an identity provider. */
-export async function startJwksServer(keys: readonly SigningKey[]): Promise<{ url: string; close(): Promise<void> }> {
+export async function startJwksServer(
+  keys: readonly SigningKey[],
+): Promise<{ url: string; close(): Promise<void> }> {
   const body = JSON.stringify({ keys: keys.map((key) => key.jwk) });
   const server: Server = createServer((req, res) => {
     if (req.url !== '/.well-known/jwks.json') return void res.writeHead(404).end();

@@ -15,14 +15,20 @@ export interface SpawnedApp {
 }
 
 /** Runs the real binary, `node dist/main.js`, on a free port and waits until it listens. */
-export async function spawnApp(env: Record<string, string>, { timeoutMs = 15_000 } = {}): Promise<SpawnedApp> {
+export async function spawnApp(
+  env: Record<string, string>,
+  { timeoutMs = 15_000 } = {},
+): Promise<SpawnedApp> {
   const child = spawnMain(env);
   let out = '';
   const collect = (chunk: Buffer): void => void (out += chunk.toString());
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`app did not listen within ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`app did not listen within ${timeoutMs} ms:\n${out}`)),
+      timeoutMs,
+    );
     const onData = (): void => {
       const match = /"url":"(http:\/\/[^"]+)".*"msg":"listening"/.exec(out);
       if (!match) return;
@@ -51,7 +57,9 @@ export async function spawnApp(env: Record<string, string>, { timeoutMs = 15_000
 }
 
 /** Runs the binary to completion (for configs that must stop it) and returns what it said. */
-export async function runMainToExit(env: Record<string, string>): Promise<{ code: number | null; stderr: string; stdout: string }> {
+export async function runMainToExit(
+  env: Record<string, string>,
+): Promise<{ code: number | null; stderr: string; stdout: string }> {
   const child = spawnMain(env);
   let stdout = '';
   let stderr = '';
