@@ -1,4 +1,8 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { jwtVerify } from 'jose';
 import { mintToken } from '../src/auth/token-minter.js';
 import { CHAT_NAMESPACE, ChatEvent } from '../src/chat/chat.events.js';
 import { closeAllClients, connectClient, waitFor } from './support/clients.js';
@@ -58,6 +62,47 @@ describe('node dist/main.js: configuration errors stop it before it listens', ()
     } finally {
       blocker.close();
     }
+  });
+});
+
+describe('node dist/cli/token.js (npm run token)', () => {
+  const runTokenCli = async (args: string[], env: Record<string, string>) => {
+    const child = spawn(
+      process.execPath,
+      [fileURLToPath(new URL('../dist/cli/token.js', import.meta.url)), ...args],
+      {
+        env: { PATH: process.env.PATH ?? '', ...env },
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => void (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    return { code, stdout: stdout.trim(), stderr };
+  };
+
+  it('prints a token the server accepts, for the given sub and name', async () => {
+    const { code, stdout } = await runTokenCli(['--sub', 'alice', '--name', 'Alice'], {
+      JWT_SECRET: SECRET,
+    });
+    expect(code).toBe(0);
+    const { payload } = await jwtVerify(stdout, new TextEncoder().encode(SECRET), {
+      algorithms: ['HS256'],
+    });
+    expect(payload).toMatchObject({ sub: 'alice', name: 'Alice', exp: expect.any(Number) });
+  });
+
+  it('explains what is missing instead of printing a token', async () => {
+    expect(await runTokenCli(['--sub', 'alice'], {})).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: expect.stringContaining('JWT_SECRET'),
+    });
+    expect(await runTokenCli([], { JWT_SECRET: SECRET })).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('--sub'),
+    });
   });
 });
 
