@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { HandshakeAuthenticator } from './auth/handshake-authenticator.js';
 import type { AppConfig } from './config/app-config.js';
 import { MetricsService } from './metrics/metrics.service.js';
+import { corsOrigin } from './realtime/origin-policy.js';
 import { RealtimeIoAdapter } from './realtime/realtime-io.adapter.js';
 
 /** Wires an app built from `AppModule` the same way in `main.ts` and in the tests. */
@@ -18,9 +19,6 @@ export function setupApp(
     metrics: app.get(MetricsService),
   });
   app.useWebSocketAdapter(adapter);
-  app.enableCors({
-    origin: config.http.corsOrigins.includes('*') ? true : [...config.http.corsOrigins],
-    credentials: true,
-  });
+  app.enableCors({ origin: corsOrigin(config.http.corsOrigins), credentials: true });
   return adapter;
 }

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { SignJWT } from 'jose';
 import type { Socket } from 'socket.io-client';
 import { WebSocket } from 'ws';
@@ -19,6 +20,17 @@ import {
 } from './support/jwks-server.js';
 
 afterEach(() => closeAllClients());
+
+function rawGetStatus(url: string, path: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${url}/`, { path, headers }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
 
 function base64url(value: object): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -118,6 +130,56 @@ describe('handshake authentication (HS256 secret)', () => {
     expect(await upgradeStatus(server.url, { protocols: ['access_token', 'garbage'] })).toEqual({
       status: 401,
     });
+  });
+
+  it('no spelling of "sid" in the URL lets a bad token skip the 401', async () => {
+    const bad = { Authorization: 'Bearer not.a.jwt' };
+    for (const suffix of ['&sid=', '&sid=abc&sid=', '#&sid=abc']) {
+      // node:http sends the path as written, fragment included, as a hostile client would.
+      const status = await rawGetStatus(
+        server.url,
+        `/socket.io/?EIO=4&transport=polling${suffix}`,
+        bad,
+      );
+      expect({ suffix, status }).toEqual({ suffix, status: 401 });
+    }
+    for (const suffix of ['&sid=', '&sid=abc&sid=']) {
+      expect(await upgradeStatus(server.url, { headers: bad, query: suffix })).toEqual({
+        status: 401,
+      });
+    }
+  });
+
+  it("a browser's Basic credentials for the site do not stand in for the token", async () => {
+    const token = await server.token('alice');
+    const socket = await connectClient(server.url, CHAT_NAMESPACE, {
+      transports: ['polling'],
+      auth: { token },
+      extraHeaders: { Authorization: 'Basic YWxpY2U6c2VjcmV0' },
+    });
+    expect(socket.connected).toBe(true);
+  });
+
+  it('a handshake check added after start-up applies to the next handshakes, with its own status', async () => {
+    const other = await startApp();
+    try {
+      other.adapter.addHandshakeCheck(() => ({
+        status: 503,
+        code: 'UNAVAILABLE',
+        reason: 'test_check',
+        message: 'try elsewhere',
+      }));
+      const polling = await fetch(`${other.url}/socket.io/?EIO=4&transport=polling`);
+      expect(polling.status).toBe(503);
+      expect(await polling.json()).toEqual({
+        code: 'UNAVAILABLE',
+        reason: 'test_check',
+        message: 'try elsewhere',
+      });
+      expect(await upgradeStatus(other.url, {})).toEqual({ status: 503 });
+    } finally {
+      await other.close();
+    }
   });
 
   it('a good token in the subprotocol is accepted and the server answers with "access_token"', async () => {

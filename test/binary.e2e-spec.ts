@@ -123,6 +123,8 @@ describe('node dist/main.js: a good configuration serves', () => {
 
   it('answers /health, /health/live and /health/ready, and exits 0 on SIGTERM', async () => {
     const app = await spawnApp({ JWT_SECRET: SECRET });
+    // With a real secret the dev route would let anyone sign as anyone: it does not exist.
+    expect((await fetch(`${app.url}/dev/token`, { method: 'POST' })).status).toBe(404);
     for (const path of ['/health', '/health/live', '/health/ready']) {
       const res = await fetch(`${app.url}${path}`);
       expect({ path, status: res.status }).toEqual({ path, status: 200 });

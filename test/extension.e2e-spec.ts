@@ -9,9 +9,17 @@ import { ConnectedSocket, SubscribeMessage } from '@nestjs/websockets';
 import { z } from 'zod';
 import { Payload, RealtimeGateway } from '../src/realtime/realtime-gateway.decorator.js';
 import type { AppSocket } from '../src/realtime/socket-types.js';
-import { WsError, type Ack } from '../src/realtime/ws-error.js';
+import { floodLimitFor } from '../src/realtime/socket-dispatcher.js';
+import { WsError, type Ack, type Failure } from '../src/realtime/ws-error.js';
 import { startApp, type TestApp } from './support/app-harness.js';
-import { closeAllClients, connectClient, connectError, createClient } from './support/clients.js';
+import {
+  closeAllClients,
+  connectClient,
+  connectError,
+  createClient,
+  record,
+  waitFor,
+} from './support/clients.js';
 
 // A tiny extra namespace, written the way the README tells users to add one.
 const DashboardEvent = {
@@ -120,6 +128,19 @@ describe('a new namespace built with @RealtimeGateway', () => {
     const codes = acks.map((ack) => (ack.ok ? 'ok' : ack.error.code));
     expect(codes.slice(0, 5)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
     expect(codes.slice(5)).toEqual(['RATE_LIMITED', 'RATE_LIMITED', 'RATE_LIMITED']);
+  });
+
+  it('answers a flood without acks once, then disconnects the socket that keeps flooding', async () => {
+    const socket = await dashboard('mallory');
+    const exceptions = record<Failure>(socket, 'exception');
+    const disconnected = waitFor<string>(socket, 'disconnect');
+    const floodLimit = floodLimitFor(5);
+    for (let i = 0; i < 5 + floodLimit + 20; i++)
+      socket.emit(DashboardEvent.Subscribe, { widget: 'cpu' });
+    expect(await disconnected).toBe('io server disconnect');
+    expect(exceptions).toEqual([
+      { ok: false, error: { code: 'RATE_LIMITED', message: expect.any(String) } },
+    ]);
   });
 
   it('shows up in /metrics under its own namespace', async () => {

@@ -51,7 +51,8 @@ describe('health and metrics routes', () => {
     expect(text).toContain('ws_connected_sockets{namespace="/chat"} 1');
     expect(text).toContain('ws_connected_sockets{namespace="/notifications"} 0');
     expect(text).toMatch(/ws_connections_opened_total\{namespace="\/chat"\} [1-9]/);
-    expect(text).toMatch(/ws_connections_refused_total\{reason="malformed_token"\} 1/);
+    // One refused by the namespace middleware (auth.token), one by the HTTP gate (query).
+    expect(text).toMatch(/ws_connections_refused_total\{reason="malformed_token"\} 2/);
     expect(text).toMatch(/ws_events_received_total\{namespace="\/chat",event="message:send"\} 2/);
     expect(text).toMatch(/ws_events_emitted_total\{namespace="\/chat",event="message:new"\} 1/);
     expect(text).toMatch(/ws_event_errors_total\{namespace="\/chat",code="NOT_IN_ROOM"\} 1/);

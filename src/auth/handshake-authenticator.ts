@@ -39,13 +39,15 @@ export class HandshakeAuthenticator {
   }
 
   readonly middleware = (socket: Socket, next: (err?: ExtendedError) => void): void => {
-    this.authenticate(socket).then(
-      (user) => {
-        (socket.data as { user: AuthUser }).user = user;
-        next();
-      },
-      (error: unknown) => next(unauthorized(error)),
-    );
+    this.authenticate(socket)
+      .then(notExpired)
+      .then(
+        (user) => {
+          (socket.data as { user: AuthUser }).user = user;
+          next();
+        },
+        (error: unknown) => next(unauthorized(error)),
+      );
   };
 
   private authenticate(socket: Socket): Promise<AuthUser> {
@@ -57,6 +59,12 @@ export class HandshakeAuthenticator {
     if (requestToken !== undefined) return this.verifier.verify(requestToken);
     return Promise.reject(new AuthError('missing_token'));
   }
+}
+
+/** A verification reused from the HTTP request may be older than the token's expiry. */
+function notExpired(user: AuthUser): AuthUser {
+  if (user.expiresAt <= Date.now()) throw new AuthError('token_expired');
+  return user;
 }
 
 function unauthorized(error: unknown): ExtendedError {

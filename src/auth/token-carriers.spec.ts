@@ -34,11 +34,14 @@ describe('tokenFromRequest (tokens carried by the HTTP handshake)', () => {
     expect(tokenFromRequest(request({ authorization: `bearer   ${JWT}  ` }))).toBe(JWT);
   });
 
-  it("is '' (present but malformed) for an Authorization header that is not Bearer", () => {
-    expect(tokenFromRequest(request({ authorization: 'Basic YWxpY2U6c2VjcmV0' }))).toBe('');
+  it("is '' (present but malformed) for a Bearer header without a token", () => {
     expect(tokenFromRequest(request({ authorization: 'Bearer' }))).toBe('');
     expect(tokenFromRequest(request({ authorization: 'Bearer   ' }))).toBe('');
-    expect(tokenFromRequest(request({ authorization: JWT }))).toBe('');
+  });
+
+  it('ignores other Authorization schemes, such as the Basic credentials a browser adds', () => {
+    expect(tokenFromRequest(request({ authorization: 'Basic YWxpY2U6c2VjcmV0' }))).toBeUndefined();
+    expect(tokenFromRequest(request({ authorization: JWT }))).toBeUndefined();
   });
 
   it('takes the token from the `access_token, <jwt>` subprotocol pair', () => {
@@ -81,9 +84,9 @@ describe('tokenFromRequest (tokens carried by the HTTP handshake)', () => {
       expect(tokenFromRequest(req)).toBe('from-header');
     });
 
-    it('a malformed Authorization header is not rescued by another carrier', () => {
+    it('a Basic Authorization header leaves the other carriers in charge', () => {
       const req = request({ authorization: 'Basic abc', ...subprotocol }, withQuery);
-      expect(tokenFromRequest(req)).toBe('');
+      expect(tokenFromRequest(req)).toBe('from-subprotocol');
     });
 
     it('the subprotocol wins over the query', () => {

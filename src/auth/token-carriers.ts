@@ -12,14 +12,12 @@ export function tokenFromAuth(auth: unknown): string | undefined {
 
 /**
  * The token carried by the HTTP request itself: `Authorization: Bearer`, then the
- * `access_token, <jwt>` subprotocol pair, then the `access_token` query parameter.
+ * `access_token, <jwt>` subprotocol pair, then the `access_token` query parameter. Other
+ * `Authorization` schemes (a browser's Basic credentials for the site) are not ours: ignored.
  */
 export function tokenFromRequest(req: IncomingMessage): string | undefined {
-  const authorization = req.headers.authorization;
-  if (authorization !== undefined) {
-    const match = /^Bearer\s+(.+)$/i.exec(authorization);
-    return match ? match[1].trim() : '';
-  }
+  const bearer = /^Bearer(?:\s+(.*))?$/i.exec(req.headers.authorization ?? '');
+  if (bearer) return (bearer[1] ?? '').trim();
   const protocols = req.headers['sec-websocket-protocol'];
   if (typeof protocols === 'string') {
     const [first, second] = protocols.split(',').map((item) => item.trim());

@@ -2,7 +2,7 @@
  * The `/chat` namespace's contract: event names, payloads and acks. The gateway, the tests
  * and the demo client all import it; no event name is written anywhere else.
  */
-import type { Ack, AckCallback } from '../realtime/ws-error.js';
+import { type Ack, type AckCallback, EXCEPTION_EVENT } from '../realtime/ws-error.js';
 
 export const CHAT_NAMESPACE = '/chat';
 
@@ -15,7 +15,7 @@ export const ChatEvent = {
   PresenceJoined: 'presence:joined',
   PresenceLeft: 'presence:left',
   ServerDraining: 'server:draining',
-  Exception: 'exception',
+  Exception: EXCEPTION_EVENT,
 } as const;
 
 export interface UserRef {

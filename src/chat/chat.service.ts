@@ -33,7 +33,7 @@ export class ChatService {
     @Inject(APP_LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
   ) {
-    const counter = (event: string) => metrics.eventsEmitted.labels(CHAT_NAMESPACE, event);
+    const counter = (event: string) => metrics.emitted(CHAT_NAMESPACE, event);
     this.emitted = {
       message: counter(ChatEvent.MessageNew),
       joined: counter(ChatEvent.PresenceJoined),

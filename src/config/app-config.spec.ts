@@ -33,6 +33,7 @@ describe('loadConfig', () => {
         jwksUrl: undefined,
         issuer: undefined,
         audience: undefined,
+        devTokenRoute: true,
       },
       redis: undefined,
       ws: {
@@ -63,6 +64,19 @@ describe('loadConfig', () => {
     expect(first.secretIsGenerated).toBe(true);
     expect(first.secret?.length).toBeGreaterThanOrEqual(32);
     expect(first.secret).not.toBe(second.secret);
+  });
+
+  it('opens the dev token route only with the generated secret, or under NODE_ENV=test', () => {
+    expect(configOf({}).auth.devTokenRoute).toBe(true);
+    expect(configOf({ JWT_SECRET: SECRET }).auth.devTokenRoute).toBe(false);
+    expect(configOf({ NODE_ENV: 'test', JWT_SECRET: SECRET }).auth.devTokenRoute).toBe(true);
+    expect(configOf({ NODE_ENV: 'production', JWT_SECRET: SECRET }).auth.devTokenRoute).toBe(false);
+  });
+
+  it('never echoes the credentials of a bad URL', () => {
+    const [issue] = issuesOf({ REDIS_URL: 'http://user:s3cret@cache.example.com:6379' });
+    expect(issue.message).toContain('"http://***@cache.example.com:6379"');
+    expect(issue.message).not.toContain('s3cret');
   });
 
   it('uses JWT_SECRET as given and does not call it generated', () => {
@@ -109,6 +123,7 @@ describe('loadConfig', () => {
         jwksUrl: JWKS_URL,
         issuer: 'https://idp.example.com/',
         audience: 'chat',
+        devTokenRoute: true,
       },
       redis: { url: 'rediss://cache.example.com:6380', adapter: 'streams' },
       ws: {
@@ -172,6 +187,7 @@ describe('loadConfig', () => {
         jwksUrl: JWKS_URL,
         issuer: undefined,
         audience: undefined,
+        devTokenRoute: false,
       });
     });
 

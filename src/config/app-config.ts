@@ -11,6 +11,11 @@ export interface AuthConfig {
   readonly jwksUrl: string | undefined;
   readonly issuer: string | undefined;
   readonly audience: string | undefined;
+  /**
+   * Whether `POST /dev/token` mints tokens: only with the generated development secret (or
+   * under NODE_ENV=test). With a real secret it would let anyone sign in as anyone.
+   */
+  readonly devTokenRoute: boolean;
 }
 
 /** The typed, frozen configuration tree. Read from the environment once, at start. */
@@ -63,7 +68,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
       parsed[key] = result.value;
     } else {
       const shown =
-        'secret' in spec && spec.secret ? `a value of ${raw.length} characters` : `"${raw}"`;
+        'secret' in spec && spec.secret
+          ? `a value of ${raw.length} characters`
+          : `"${withoutCredentials(raw)}"`;
       issues.push({ variable: key, message: `got ${shown}; expected ${result.expected}` });
     }
   }
@@ -90,6 +97,7 @@ function buildConfig(env: ParsedEnv): AppConfig {
       jwksUrl: env.JWT_JWKS_URL,
       issuer: env.JWT_ISSUER,
       audience: env.JWT_AUDIENCE,
+      devTokenRoute: !hasKey || env.NODE_ENV === 'test',
     },
     redis: env.REDIS_URL ? { url: env.REDIS_URL, adapter: env.REDIS_ADAPTER } : undefined,
     ws: {
@@ -106,6 +114,11 @@ function buildConfig(env: ParsedEnv): AppConfig {
     log: { level: env.LOG_LEVEL },
   };
   return deepFreeze(config);
+}
+
+/** `redis://user:pass@host` → `redis://***@host`: a URL's credentials never reach a log. */
+function withoutCredentials(raw: string): string {
+  return raw.replace(/\/\/[^/@\s]*@/, '//***@');
 }
 
 export function formatConfigIssues(issues: readonly ConfigIssue[]): string {

@@ -55,12 +55,12 @@ export class DemoController {
     );
   }
 
-  /** Development only: a token for the demo page. Refused when NODE_ENV=production. */
+  /** Development only: a token for the demo page, with the generated dev secret alone (404 otherwise). */
   @Post('dev/token')
   @HttpCode(201)
   async token(@Body() body: unknown): Promise<{ token: string; expiresInS: number }> {
-    const { secret } = this.config.auth;
-    if (this.config.env === 'production' || secret === undefined) throw new NotFoundException();
+    const { secret, devTokenRoute } = this.config.auth;
+    if (!devTokenRoute || secret === undefined) throw new NotFoundException();
     const { sub, name } = (body ?? {}) as { sub?: unknown; name?: unknown };
     const user = typeof sub === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(sub) ? sub : 'guest';
     const display = typeof name === 'string' && name.trim() ? name.trim().slice(0, 64) : user;

@@ -1,30 +1,33 @@
 import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { ErrorCode } from '../realtime/ws-error.js';
 import {
-  collectDefaultMetrics,
-  Counter,
-  Gauge,
-  Histogram,
-  Registry,
-  type Counter as CounterType,
-} from 'prom-client';
+  CounterFamily,
+  type CounterSeries,
+  HistogramFamily,
+  type HistogramSeries,
+} from './metric-families.js';
 
-/** Per-event instruments, resolved once per (namespace, event) so handling allocates nothing. */
+/** What handling one event touches: two series, resolved once per (namespace, event). */
 export interface EventInstruments {
-  readonly received: CounterType.Internal;
-  readonly duration: ReturnType<Histogram['labels']>;
+  readonly received: CounterSeries;
+  readonly duration: HistogramSeries;
 }
 
 type SocketCounter = () => number;
 
+const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
 /**
  * The app's Prometheus registry. One registry per app (not prom-client's global one), so
- * several apps in one process, as in the tests, never collide.
+ * several apps in one process, as in the tests, never collide. Per-connection metrics use
+ * prom-client directly; per-event ones use the plain series of `metric-families.ts`.
  */
 @Injectable()
 export class MetricsService {
   readonly registry = new Registry();
   private readonly namespaceCounters = new Map<string, SocketCounter>();
-  private readonly instruments = new Map<string, EventInstruments>();
+  private readonly instruments = new Map<string, Map<string, EventInstruments>>();
 
   readonly connectedSockets = new Gauge({
     name: 'ws_connected_sockets',
@@ -45,7 +48,7 @@ export class MetricsService {
   });
   readonly connectionsRefused = new Counter({
     name: 'ws_connections_refused_total',
-    help: 'Handshakes refused, by reason',
+    help: 'Handshakes and namespace connections refused, by reason',
     labelNames: ['reason'],
     registers: [this.registry],
   });
@@ -55,42 +58,38 @@ export class MetricsService {
     labelNames: ['namespace', 'reason'],
     registers: [this.registry],
   });
-  readonly eventsReceived = new Counter({
-    name: 'ws_events_received_total',
-    help: 'Client events received, by namespace and event ("unknown" for unhandled names)',
-    labelNames: ['namespace', 'event'],
-    registers: [this.registry],
-  });
-  readonly eventsEmitted = new Counter({
-    name: 'ws_events_emitted_total',
-    help: 'Server events emitted (one per emit call, whatever the number of recipients)',
-    labelNames: ['namespace', 'event'],
-    registers: [this.registry],
-  });
-  readonly eventDuration = new Histogram({
-    name: 'ws_event_handling_seconds',
-    help: 'Time from receiving a client event to its ack, by namespace and event',
-    labelNames: ['namespace', 'event'],
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [this.registry],
-  });
-  readonly rateLimited = new Counter({
-    name: 'ws_rate_limited_events_total',
-    help: 'Client events refused with RATE_LIMITED, by namespace',
-    labelNames: ['namespace'],
-    registers: [this.registry],
-  });
-  readonly eventErrors = new Counter({
-    name: 'ws_event_errors_total',
-    help: 'Client events answered with an error, by namespace and code',
-    labelNames: ['namespace', 'code'],
-    registers: [this.registry],
-  });
   readonly draining = new Gauge({
     name: 'ws_draining',
     help: '1 while this instance drains its connections before exiting, else 0',
     registers: [this.registry],
   });
+
+  private readonly eventsReceived = new CounterFamily<'namespace' | 'event'>(
+    this.registry,
+    'ws_events_received_total',
+    'Client events received, by namespace and event ("unknown" for unhandled names)',
+  );
+  private readonly eventsEmitted = new CounterFamily<'namespace' | 'event'>(
+    this.registry,
+    'ws_events_emitted_total',
+    'Server events emitted (one per emit call, whatever the number of recipients)',
+  );
+  private readonly eventDuration = new HistogramFamily<'namespace' | 'event'>(
+    this.registry,
+    'ws_event_handling_seconds',
+    'Time from receiving a client event to its ack, by namespace and event',
+    DURATION_BUCKETS,
+  );
+  private readonly eventErrors = new CounterFamily<'namespace' | 'code'>(
+    this.registry,
+    'ws_event_errors_total',
+    'Client events answered with an error, by namespace and code',
+  );
+  private readonly rateLimited = new CounterFamily<'namespace'>(
+    this.registry,
+    'ws_rate_limited_events_total',
+    'Client events refused with RATE_LIMITED, by namespace',
+  );
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -103,16 +102,30 @@ export class MetricsService {
   }
 
   forEvent(namespace: string, event: string): EventInstruments {
-    const key = `${namespace}\u0000${event}`;
-    let found = this.instruments.get(key);
+    let byEvent = this.instruments.get(namespace);
+    if (!byEvent) {
+      byEvent = new Map();
+      this.instruments.set(namespace, byEvent);
+    }
+    let found = byEvent.get(event);
     if (!found) {
       found = {
-        received: this.eventsReceived.labels(namespace, event),
-        duration: this.eventDuration.labels(namespace, event),
+        received: this.eventsReceived.series({ namespace, event }),
+        duration: this.eventDuration.series({ namespace, event }),
       };
-      this.instruments.set(key, found);
+      byEvent.set(event, found);
     }
     return found;
+  }
+
+  /** The counter of one emitted event; keep it and call `inc()` per emit. */
+  emitted(namespace: string, event: string): CounterSeries {
+    return this.eventsEmitted.series({ namespace, event });
+  }
+
+  errorAnswered(namespace: string, code: ErrorCode): void {
+    this.eventErrors.series({ namespace, code }).inc();
+    if (code === 'RATE_LIMITED') this.rateLimited.series({ namespace }).inc();
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

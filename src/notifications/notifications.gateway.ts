@@ -1,4 +1,7 @@
+import { Inject } from '@nestjs/common';
 import { type OnGatewayConnection, WebSocketServer } from '@nestjs/websockets';
+import type { Logger } from 'pino';
+import { APP_LOGGER } from '../logging/logging.module.js';
 import { RealtimeGateway } from '../realtime/realtime-gateway.decorator.js';
 import type { AppNamespace, AppSocket } from '../realtime/socket-types.js';
 import {
@@ -23,7 +26,15 @@ export class NotificationsGateway implements OnGatewayConnection<NotificationsSo
   @WebSocketServer()
   readonly namespace!: NotificationsNamespace;
 
+  constructor(@Inject(APP_LOGGER) private readonly logger: Logger) {}
+
+  /** Never rejects: NestJS does not await it, so a rejection would be unhandled. */
   async handleConnection(socket: NotificationsSocket): Promise<void> {
-    await socket.join(userRoom(socket.data.user.id));
+    try {
+      await socket.join(userRoom(socket.data.user.id));
+    } catch (error) {
+      this.logger.error({ err: error, socketId: socket.id }, 'could not join the user room');
+      socket.disconnect(true);
+    }
   }
 }

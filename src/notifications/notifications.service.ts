@@ -26,10 +26,7 @@ export class NotificationsService {
     private readonly gateway: NotificationsGateway,
     metrics: MetricsService,
   ) {
-    this.emitted = metrics.eventsEmitted.labels(
-      NOTIFICATIONS_NAMESPACE,
-      NotificationEvent.Notification,
-    );
+    this.emitted = metrics.emitted(NOTIFICATIONS_NAMESPACE, NotificationEvent.Notification);
   }
 
   notifyUser<TData>(userId: string, type: string, data: TData): Notification<TData> {

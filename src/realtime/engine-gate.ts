@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 /** Why a handshake is turned away, and with which HTTP status. */
 export interface Refusal {
@@ -19,15 +19,25 @@ export type HandshakeCheck = (
 ) => Refusal | undefined | Promise<Refusal | undefined>;
 
 export interface EngineGateOptions {
+  /** engine.io's path, with its trailing slash (`/socket.io/`). */
   readonly path: string;
+  /** Read on every handshake, so checks added later take effect. */
   readonly checks: readonly HandshakeCheck[];
   /** CORS headers for a refused polling request, so a browser can read the status. */
   readonly corsHeaders: (req: IncomingMessage) => Record<string, string>;
   readonly onRefused: (req: IncomingMessage, refusal: Refusal) => void;
+  readonly onError: (error: unknown) => void;
 }
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+const CHECK_FAILED: Refusal = {
+  status: 500,
+  code: 'INTERNAL',
+  reason: 'check_failed',
+  message: 'internal error',
+};
 
 /**
  * Puts the handshake checks in front of engine.io on the HTTP server. engine.io can only
@@ -43,39 +53,34 @@ export function installEngineGate(httpServer: HttpServer, options: EngineGateOpt
   httpServer.removeAllListeners('request');
   httpServer.removeAllListeners('upgrade');
 
-  const isHandshake = (req: IncomingMessage): boolean => {
-    const url = req.url ?? '';
-    return url.startsWith(options.path) && !/[?&]sid=/.test(url);
-  };
-
-  const check = async (req: IncomingMessage): Promise<Refusal | undefined> => {
-    for (const handshakeCheck of options.checks) {
-      const refusal = await handshakeCheck(req);
+  const checkAll = async (req: IncomingMessage): Promise<Refusal | undefined> => {
+    for (const check of options.checks) {
+      const refusal = await check(req);
       if (refusal) return refusal;
     }
     return undefined;
   };
+  const decide = (req: IncomingMessage): Promise<Refusal | undefined> =>
+    checkAll(req).catch((error: unknown) => {
+      options.onError(error);
+      return CHECK_FAILED;
+    });
 
   httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const pass = (): void =>
       requestListeners.forEach((listener) => listener.call(httpServer, req, res));
-    if (!isHandshake(req) || req.method === 'OPTIONS') return pass();
-    check(req).then(
-      (refusal) => {
-        if (!refusal) return pass();
-        options.onRefused(req, refusal);
-        const body = JSON.stringify(refusalBody(refusal));
-        res.writeHead(refusal.status, {
-          'Content-Type': 'application/json',
-          'Content-Length': Buffer.byteLength(body),
-          ...options.corsHeaders(req),
-        });
-        res.end(body);
-      },
-      () => {
-        res.writeHead(500).end();
-      },
-    );
+    if (req.method === 'OPTIONS' || !isNewSession(req, options.path)) return pass();
+    void decide(req).then((refusal) => {
+      if (!refusal) return pass();
+      options.onRefused(req, refusal);
+      const body = JSON.stringify(refusalBody(refusal));
+      res.writeHead(refusal.status, {
+        'Content-Type': 'application/json',
+        'Content-Length': Buffer.byteLength(body),
+        ...options.corsHeaders(req),
+      });
+      res.end(body);
+    });
   });
 
   httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -86,17 +91,29 @@ export function installEngineGate(httpServer: HttpServer, options: EngineGateOpt
       socket.off('error', onError);
       upgradeListeners.forEach((listener) => listener.call(httpServer, req, socket, head));
     };
-    if (!isHandshake(req)) return pass();
+    if (!isNewSession(req, options.path)) return pass();
     socket.on('error', onError);
-    check(req).then(
-      (refusal) => {
-        if (!refusal) return pass();
-        options.onRefused(req, refusal);
-        writeRawResponse(socket, refusal);
-      },
-      () => socket.destroy(),
-    );
+    void decide(req).then((refusal) => {
+      if (!refusal) return pass();
+      options.onRefused(req, refusal);
+      writeRawResponse(socket, refusal);
+    });
   });
+}
+
+/**
+ * A request for engine.io that opens a session. The query is parsed the way engine.io does
+ * it and left on `req._query`, which engine.io then uses as it is: the gate and engine.io
+ * read the same `sid`, whatever tricks the URL plays (`sid=`, repeated keys, fragments).
+ */
+function isNewSession(
+  req: IncomingMessage & { _query?: Record<string, string> },
+  path: string,
+): boolean {
+  const url = req.url ?? '';
+  if (!url.startsWith(path)) return false;
+  req._query ??= Object.fromEntries(new URL(url, 'https://socket.io').searchParams.entries());
+  return !req._query.sid;
 }
 
 function refusalBody(refusal: Refusal): object {

@@ -10,10 +10,13 @@ import { HandshakeAuthenticator } from '../auth/handshake-authenticator.js';
 import type { AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { installEngineGate, type HandshakeCheck, type Refusal } from './engine-gate.js';
+import { corsOrigin, isAllowedOrigin } from './origin-policy.js';
 import { armTokenExpiry } from './token-expiry.js';
 import { SocketDispatcher } from './socket-dispatcher.js';
 
 export const SOCKET_IO_PATH = '/socket.io';
+
+type RefusalError = Error & { data?: { reason?: string } };
 
 export interface RealtimeAdapterDeps {
   readonly config: AppConfig;
@@ -34,7 +37,8 @@ export interface RealtimeAdapterDeps {
  */
 export class RealtimeIoAdapter extends IoAdapter {
   private readonly dispatchers = new WeakMap<Socket, SocketDispatcher>();
-  private readonly extraChecks: HandshakeCheck[] = [];
+  /** Run in order on every new handshake, read live; authentication stays last. */
+  private readonly handshakeChecks: HandshakeCheck[] = [(req) => this.authenticate(req)];
 
   constructor(
     app: INestApplication,
@@ -45,7 +49,7 @@ export class RealtimeIoAdapter extends IoAdapter {
 
   /** Adds a handshake check (draining, connection caps, origin) ahead of authentication. */
   addHandshakeCheck(check: HandshakeCheck): void {
-    this.extraChecks.push(check);
+    this.handshakeChecks.splice(this.handshakeChecks.length - 1, 0, check);
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {
@@ -58,9 +62,10 @@ export class RealtimeIoAdapter extends IoAdapter {
     if (httpServer) {
       installEngineGate(httpServer, {
         path: `${SOCKET_IO_PATH}/`,
-        checks: [...this.extraChecks, (req) => this.authenticate(req)],
+        checks: this.handshakeChecks,
         corsHeaders: (req) => this.corsHeaders(req),
         onRefused: (req, refusal) => this.onRefused(req, refusal),
+        onError: (error) => this.deps.logger.error({ err: error }, 'handshake check failed'),
       });
     }
     this.prepareNamespace(server.of('/'));
@@ -97,16 +102,20 @@ export class RealtimeIoAdapter extends IoAdapter {
       pingInterval: ws.pingIntervalMs,
       pingTimeout: ws.pingTimeoutMs,
       maxHttpBufferSize: ws.maxPayloadBytes,
-      cors: {
-        origin: http.corsOrigins.includes('*') ? true : [...http.corsOrigins],
-        credentials: true,
-      },
+      cors: { origin: corsOrigin(http.corsOrigins), credentials: true },
+      // An engine.io connection that joins no namespace (no auth, then) is closed after this.
+      connectTimeout: 10_000,
     };
   }
 
   private prepareNamespace(namespace: Namespace): void {
     const { metrics, logger } = this.deps;
-    namespace.use(this.deps.authenticator.middleware);
+    namespace.use((socket, next) =>
+      this.deps.authenticator.middleware(socket, (error?: RefusalError) => {
+        if (error) this.onNamespaceRefused(namespace, error);
+        next(error);
+      }),
+    );
     metrics.trackNamespace(namespace.name, () => namespace.sockets.size);
     namespace.on('connection', (socket: Socket) => {
       const user = (socket.data as { user: AuthUser }).user;
@@ -151,6 +160,15 @@ export class RealtimeIoAdapter extends IoAdapter {
     return { status: 401, code: 'UNAUTHORIZED', reason: failure.reason, message: 'unauthorized' };
   }
 
+  private onNamespaceRefused(namespace: Namespace, error: RefusalError): void {
+    const reason = error.data?.reason ?? 'unknown';
+    this.deps.metrics.connectionsRefused.labels(reason).inc();
+    this.deps.logger.info(
+      { event: 'refused', namespace: namespace.name, reason },
+      'connection refused',
+    );
+  }
+
   private onRefused(req: IncomingMessage, refusal: Refusal): void {
     this.deps.metrics.connectionsRefused.labels(refusal.reason).inc();
     this.deps.logger.info(
@@ -166,8 +184,8 @@ export class RealtimeIoAdapter extends IoAdapter {
 
   private corsHeaders(req: IncomingMessage): Record<string, string> {
     const origin = req.headers.origin;
-    const allowed = this.deps.config.http.corsOrigins;
-    if (origin === undefined || !(allowed.includes('*') || allowed.includes(origin))) return {};
+    if (origin === undefined || !isAllowedOrigin(origin, this.deps.config.http.corsOrigins))
+      return {};
     return {
       'Access-Control-Allow-Origin': origin,
       'Access-Control-Allow-Credentials': 'true',

@@ -1,10 +1,10 @@
 import type { MessageMappingProperties } from '@nestjs/websockets';
-import { isObservable } from 'rxjs';
 import type { Logger } from 'pino';
+import { isObservable } from 'rxjs';
 import type { Socket } from 'socket.io';
 import type { EventInstruments, MetricsService } from '../metrics/metrics.service.js';
 import { TokenBucket } from './token-bucket.js';
-import { EXCEPTION_EVENT, type Failure, type ErrorCode } from './ws-error.js';
+import { deliverFailure, type ErrorCode, type Failure } from './ws-error.js';
 
 interface BoundHandler {
   readonly callback: (data: unknown, ack: unknown) => unknown;
@@ -20,15 +20,21 @@ export interface DispatcherOptions {
   readonly rateLimit: { readonly perSecond: number; readonly burst: number };
 }
 
+const UNKNOWN_EVENT = 'unknown';
+
 /**
  * Routes a socket's incoming events to its gateway handlers with one `onAny` listener, in
  * place of NestJS's stock rxjs pipeline per handler per socket. Every event passes the same
- * steps: unknown names are answered, the socket's token bucket is charged, the handler runs,
+ * steps: the socket's token bucket is charged, unknown names are answered, the handler runs,
  * and its return value becomes the ack.
  */
 export class SocketDispatcher {
   private readonly handlers = new Map<string, BoundHandler>();
   private readonly bucket: TokenBucket;
+  private readonly unknown: EventInstruments;
+  /** Events refused in a row; reset by the next event the bucket lets through. */
+  private refusedInARow = 0;
+  private readonly floodLimit: number;
 
   constructor(
     private readonly socket: Socket,
@@ -36,6 +42,8 @@ export class SocketDispatcher {
   ) {
     const { perSecond, burst } = options.rateLimit;
     this.bucket = new TokenBucket(perSecond, burst, performance.now());
+    this.floodLimit = floodLimitFor(burst);
+    this.unknown = options.metrics.forEvent(socket.nsp.name, UNKNOWN_EVENT);
     socket.onAny(this.dispatch);
   }
 
@@ -55,16 +63,14 @@ export class SocketDispatcher {
     const last = args[args.length - 1];
     const ack = typeof last === 'function' ? (last as AckFn) : undefined;
     const handler = this.handlers.get(event);
-    (
-      handler?.instruments ?? this.options.metrics.forEvent(this.socket.nsp.name, 'unknown')
-    ).received.inc();
+    (handler?.instruments ?? this.unknown).received.inc();
     const startedAt = performance.now();
     // Charged before the name is looked at: unknown events count against the limit too.
     if (!this.bucket.take(startedAt)) {
-      this.options.metrics.rateLimited.labels(this.socket.nsp.name).inc();
-      this.fail(ack, 'RATE_LIMITED', 'Too many events; slow down');
+      this.refuse(ack);
       return;
     }
+    this.refusedInARow = 0;
     if (!handler) {
       this.fail(ack, 'VALIDATION', 'Unknown event');
       return;
@@ -82,6 +88,31 @@ export class SocketDispatcher {
       (error: unknown) => this.internal(event, error, ack),
     );
   };
+
+  /**
+   * A limited event with an ack gets its RATE_LIMITED ack; without one, only the first of a
+   * run is told on `exception`, so a flood cannot make the server write one packet per event.
+   * A socket that keeps going long after being limited is disconnected.
+   */
+  private refuse(ack: AckFn | undefined): void {
+    this.refusedInARow += 1;
+    if (this.refusedInARow > this.floodLimit) {
+      this.options.logger.warn(
+        {
+          namespace: this.socket.nsp.name,
+          socketId: this.socket.id,
+          userId: userIdOf(this.socket),
+          refused: this.refusedInARow,
+        },
+        'disconnecting a socket that kept flooding past its rate limit',
+      );
+      this.socket.disconnect(true);
+      return;
+    }
+    if (ack || this.refusedInARow === 1)
+      this.fail(ack, 'RATE_LIMITED', 'Too many events; slow down');
+    else this.options.metrics.errorAnswered(this.socket.nsp.name, 'RATE_LIMITED');
+  }
 
   private respond(
     handler: BoundHandler,
@@ -116,9 +147,17 @@ export class SocketDispatcher {
   }
 
   private fail(ack: AckFn | undefined, code: ErrorCode, message: string): void {
-    this.options.metrics.eventErrors.labels(this.socket.nsp.name, code).inc();
+    this.options.metrics.errorAnswered(this.socket.nsp.name, code);
     const failure: Failure = { ok: false, error: { code, message } };
-    if (ack) ack(failure);
-    else this.socket.emit(EXCEPTION_EVENT, failure);
+    deliverFailure(this.socket, ack, failure);
   }
+}
+
+/** How many events in a row past the limit a socket may send before it is disconnected. */
+export function floodLimitFor(burst: number): number {
+  return Math.max(100, 5 * burst);
+}
+
+function userIdOf(socket: Socket): string | undefined {
+  return (socket.data as { user?: { id: string } }).user?.id;
 }

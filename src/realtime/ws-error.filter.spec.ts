@@ -40,11 +40,11 @@ describe('WsErrorFilter', () => {
   });
 
   async function errorCount(code: string): Promise<number> {
-    const { values } = await metrics.eventErrors.get();
-    const found = values.find(
-      ({ labels }) => labels.namespace === NAMESPACE && labels.code === code,
-    );
-    return found?.value ?? 0;
+    const text = await metrics.registry.getSingleMetricAsString('ws_event_errors_total');
+    const line = text
+      .split('\n')
+      .find((l) => l.startsWith(`ws_event_errors_total{namespace="${NAMESPACE}",code="${code}"}`));
+    return line ? Number(line.split(' ').pop()) : 0;
   }
 
   it('answers a WsError through the ack with its own code and message', () => {

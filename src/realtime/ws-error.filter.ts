@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
 import { APP_LOGGER } from '../logging/logging.module.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { EXCEPTION_EVENT, type Failure, toFailure, WsError } from './ws-error.js';
+import { deliverFailure, type Failure, toFailure, WsError } from './ws-error.js';
 
 /**
  * The one place a handler's failure becomes wire format: through the ack when the client
@@ -30,9 +30,8 @@ export class WsErrorFilter implements ExceptionFilter {
     const socket = ws.getClient<Socket>();
     const ack: unknown = host.getArgByIndex(2);
     const failure = this.toFailure(exception, socket, ws.getPattern());
-    this.metrics.eventErrors.labels(socket.nsp.name, failure.error.code).inc();
-    if (typeof ack === 'function') (ack as (response: Failure) => void)(failure);
-    else socket.emit(EXCEPTION_EVENT, failure);
+    this.metrics.errorAnswered(socket.nsp.name, failure.error.code);
+    deliverFailure(socket, ack, failure);
   }
 
   private toFailure(exception: unknown, socket: Socket, event: string): Failure {

@@ -16,6 +16,16 @@ export type AckCallback<T extends object = object> = (response: Ack<T>) => void;
 /** The event on which failures of events sent without an ack callback are reported. */
 export const EXCEPTION_EVENT = 'exception';
 
+interface FailureTarget {
+  emit(event: typeof EXCEPTION_EVENT, failure: Failure): unknown;
+}
+
+/** Sends a failure the one way the contract allows: through the ack, else on `exception`. */
+export function deliverFailure(socket: FailureTarget, ack: unknown, failure: Failure): void {
+  if (typeof ack === 'function') (ack as (response: Failure) => void)(failure);
+  else socket.emit(EXCEPTION_EVENT, failure);
+}
+
 /** A failure meant for the client: its code and message go on the wire as they are. */
 export class WsError extends Error {
   constructor(

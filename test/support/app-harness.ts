@@ -6,6 +6,7 @@ import { Test } from '@nestjs/testing';
 import { pino } from 'pino';
 import { AppModule } from '../../src/app.module.js';
 import { setupApp } from '../../src/app.setup.js';
+import type { RealtimeIoAdapter } from '../../src/realtime/realtime-io.adapter.js';
 import { type AppConfig, loadConfig } from '../../src/config/app-config.js';
 import { mintToken, type MintOptions } from '../../src/auth/token-minter.js';
 
@@ -13,6 +14,7 @@ export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789
 
 export interface TestApp {
   readonly app: INestApplication;
+  readonly adapter: RealtimeIoAdapter;
   readonly config: AppConfig;
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
@@ -41,12 +43,13 @@ export async function startApp({ env = {}, imports = [] }: StartOptions = {}): P
     imports: [AppModule.forRoot(config, logger), ...imports],
   }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
-  setupApp(app, config, logger);
+  const adapter = setupApp(app, config, logger);
   await app.listen(0, '127.0.0.1');
   const address = (app.getHttpServer() as Server).address() as AddressInfo;
   const url = `http://127.0.0.1:${address.port}`;
   return {
     app,
+    adapter,
     config,
     url,
     token: (sub, options = {}) =>
