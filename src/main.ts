@@ -23,16 +23,10 @@ async function bootstrap(): Promise<void> {
         'With NODE_ENV=production a missing JWT_SECRET stops the server.',
     );
   }
-  if (config.redis) {
-    logger.warn(
-      { adapter: config.redis.adapter },
-      'REDIS_URL is set, but this build has no Redis adapter yet: running as a single instance',
-    );
-  }
   const app = await NestFactory.create(AppModule.forRoot(config, logger), {
     logger: new PinoLoggerService(logger),
   });
-  setupApp(app, config, logger);
+  await setupApp(app, config, logger);
   // The drain window plus time to close servers and clients; inside the contract's +5 s.
   handleShutdownSignals(app, { deadlineMs: config.shutdown.drainMs + 4000, logger });
   await app.listen(config.http.port, config.http.host);

@@ -1,4 +1,9 @@
-import { ConnectedSocket, type OnGatewayConnection, SubscribeMessage } from '@nestjs/websockets';
+import {
+  ConnectedSocket,
+  type OnGatewayConnection,
+  type OnGatewayInit,
+  SubscribeMessage,
+} from '@nestjs/websockets';
 import { Payload, RealtimeGateway } from '../realtime/realtime-gateway.decorator.js';
 import {
   CHAT_NAMESPACE,
@@ -9,11 +14,11 @@ import {
   type SendAck,
   type SendMessagePayload,
 } from './chat.events.js';
-import { ChatService, type ChatSocket } from './chat.service.js';
+import { type ChatNamespace, ChatService, type ChatSocket } from './chat.service.js';
 import { RoomSchema, SendMessageSchema } from './dto/chat.schemas.js';
 
 @RealtimeGateway(CHAT_NAMESPACE)
-export class ChatGateway implements OnGatewayConnection<ChatSocket> {
+export class ChatGateway implements OnGatewayInit<ChatNamespace>, OnGatewayConnection<ChatSocket> {
   /** One function shared by every socket (EventEmitter calls it with `this` = the socket). */
   private readonly onDisconnecting: (this: ChatSocket) => void;
 
@@ -21,6 +26,10 @@ export class ChatGateway implements OnGatewayConnection<ChatSocket> {
     this.onDisconnecting = function (this: ChatSocket) {
       void chat.leaveAll(this);
     };
+  }
+
+  afterInit(namespace: ChatNamespace): void {
+    this.chat.bindNamespace(namespace);
   }
 
   handleConnection(socket: ChatSocket): void {

@@ -1,4 +1,11 @@
 import { Module } from '@nestjs/common';
+import type { Logger } from 'pino';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { APP_LOGGER } from '../logging/logging.module.js';
+import type { RedisConnections } from '../redis/redis-connections.js';
+import { RedisPresenceStore } from '../redis/redis-presence.store.js';
+import { REDIS } from '../redis/redis.module.js';
 import { ChatGateway } from './chat.gateway.js';
 import { ChatService } from './chat.service.js';
 import { InMemoryPresenceStore } from './presence/in-memory-presence.store.js';
@@ -8,7 +15,16 @@ import { PRESENCE_STORE } from './presence/presence.store.js';
   providers: [
     ChatGateway,
     ChatService,
-    { provide: PRESENCE_STORE, useClass: InMemoryPresenceStore },
+    {
+      provide: PRESENCE_STORE,
+      inject: [REDIS, APP_CONFIG, APP_LOGGER],
+      useFactory: async (redis: RedisConnections | null, config: AppConfig, logger: Logger) => {
+        if (!redis) return new InMemoryPresenceStore();
+        const store = new RedisPresenceStore(redis, { ttlS: config.presence.ttlS, logger });
+        await store.start();
+        return store;
+      },
+    },
   ],
   exports: [ChatService],
 })

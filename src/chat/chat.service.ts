@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { APP_LOGGER } from '../logging/logging.module.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import type { AppSocket } from '../realtime/socket-types.js';
+import type { AppNamespace, AppSocket } from '../realtime/socket-types.js';
 import { WsError } from '../realtime/ws-error.js';
 import {
   CHAT_NAMESPACE,
@@ -19,6 +19,7 @@ import { eventId } from '../realtime/event-id.js';
 import { PRESENCE_STORE, type PresenceStore } from './presence/presence.store.js';
 
 export type ChatSocket = AppSocket<ChatClientToServerEvents, ChatServerToClientEvents>;
+export type ChatNamespace = AppNamespace<ChatClientToServerEvents, ChatServerToClientEvents>;
 
 export const MAX_ROOMS_PER_SOCKET = 50;
 export const RESERVED_ROOM_PREFIX = 'user:';
@@ -39,6 +40,16 @@ export class ChatService {
       joined: counter(ChatEvent.PresenceJoined),
       left: counter(ChatEvent.PresenceLeft),
     };
+  }
+
+  /** Announces users whose instance died without them leaving (cluster presence). */
+  bindNamespace(namespace: ChatNamespace): void {
+    this.presence.onUsersGone?.((room, users) => {
+      for (const user of users) {
+        namespace.to(room).emit(ChatEvent.PresenceLeft, { room, user });
+        this.emitted.left.inc();
+      }
+    });
   }
 
   async join(socket: ChatSocket, room: string): Promise<RoomAck> {

@@ -125,7 +125,7 @@ describe('loadConfig', () => {
         audience: 'chat',
         devTokenRoute: true,
       },
-      redis: { url: 'rediss://cache.example.com:6380', adapter: 'streams' },
+      redis: { urls: ['rediss://cache.example.com:6380'], cluster: false, adapter: 'streams' },
       ws: {
         transports: ['websocket'],
         maxConnections: 500,
@@ -143,7 +143,8 @@ describe('loadConfig', () => {
 
   it('joins the cluster with the pubsub adapter by default when REDIS_URL is set', () => {
     expect(configOf({ REDIS_URL: 'redis://localhost:6379' }).redis).toEqual({
-      url: 'redis://localhost:6379',
+      urls: ['redis://localhost:6379'],
+      cluster: false,
       adapter: 'pubsub',
     });
   });
@@ -153,6 +154,19 @@ describe('loadConfig', () => {
       configOf({ CORS_ORIGINS: 'https://app.example.com/, http://localhost:5173' }).http
         .corsOrigins,
     ).toEqual(['https://app.example.com', 'http://localhost:5173']);
+  });
+
+  it('reads several REDIS_URL entries as the seed nodes of a Redis Cluster', () => {
+    expect(
+      configOf({
+        REDIS_URL: 'redis://10.0.0.1:7000, redis://10.0.0.2:7000',
+        REDIS_ADAPTER: 'sharded',
+      }).redis,
+    ).toEqual({
+      urls: ['redis://10.0.0.1:7000', 'redis://10.0.0.2:7000'],
+      cluster: true,
+      adapter: 'sharded',
+    });
   });
 
   it('returns a deeply frozen configuration', () => {
@@ -211,7 +225,12 @@ describe('loadConfig', () => {
       ['CORS_ORIGINS', 'https://app.example.com/chat', 'no path'],
       ['CORS_ORIGINS', 'ftp://files.example.com', 'origins like https://app.example.com'],
       ['JWT_JWKS_URL', 'idp.example.com/jwks', 'a URL starting with https:// or http://'],
-      ['REDIS_URL', 'http://x', 'a URL starting with redis:// or rediss://'],
+      ['REDIS_URL', 'http://x', 'redis://host:port, or comma-separated redis:// URLs'],
+      [
+        'REDIS_URL',
+        'redis://a:1,http://b:2',
+        'comma-separated redis:// URLs of Redis Cluster nodes',
+      ],
       ['REDIS_ADAPTER', 'kafka', 'one of pubsub, sharded, streams'],
       ['WS_MAX_PAYLOAD_BYTES', '10', 'an integer from 1024 to'],
       ['PRESENCE_TTL_S', '1', 'an integer from 5 to 86400'],

@@ -3,6 +3,13 @@ import { ENV_SCHEMA, type EnvKey, type ParsedEnv } from './config.schema.js';
 
 export type RedisAdapterKind = 'pubsub' | 'sharded' | 'streams';
 
+export interface RedisConfig {
+  /** One URL: a standalone server. Several: the seed nodes of a Redis Cluster. */
+  readonly urls: readonly string[];
+  readonly cluster: boolean;
+  readonly adapter: RedisAdapterKind;
+}
+
 export interface AuthConfig {
   /** HS256 secret; set when `JWT_SECRET` is given or in development as a random fallback. */
   readonly secret: string | undefined;
@@ -27,7 +34,7 @@ export interface AppConfig {
     readonly corsOrigins: readonly string[];
   };
   readonly auth: AuthConfig;
-  readonly redis: { readonly url: string; readonly adapter: RedisAdapterKind } | undefined;
+  readonly redis: RedisConfig | undefined;
   readonly ws: {
     readonly transports: readonly ('websocket' | 'polling')[];
     readonly maxConnections: number;
@@ -99,7 +106,9 @@ function buildConfig(env: ParsedEnv): AppConfig {
       audience: env.JWT_AUDIENCE,
       devTokenRoute: !hasKey || env.NODE_ENV === 'test',
     },
-    redis: env.REDIS_URL ? { url: env.REDIS_URL, adapter: env.REDIS_ADAPTER } : undefined,
+    redis: env.REDIS_URL
+      ? { urls: env.REDIS_URL, cluster: env.REDIS_URL.length > 1, adapter: env.REDIS_ADAPTER }
+      : undefined,
     ws: {
       transports: env.WS_TRANSPORTS,
       maxConnections: env.WS_MAX_CONNECTIONS,

@@ -41,6 +41,22 @@ export const url =
     };
   };
 
+/** One Redis URL, or several comma-separated ones: the seed nodes of a Redis Cluster. */
+export const redisUrls: EnvParser<readonly string[]> = (raw) => {
+  const urls = raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+  const single = url('redis:', 'rediss:');
+  return urls.length > 0 && urls.every((item) => single(item).ok)
+    ? { ok: true, value: Object.freeze(urls) }
+    : {
+        ok: false,
+        expected:
+          'redis://host:port, or comma-separated redis:// URLs of Redis Cluster nodes (rediss:// for TLS)',
+      };
+};
+
 export const originList: EnvParser<readonly string[]> = (raw) => {
   const origins = raw
     .split(',')

@@ -39,6 +39,6 @@ export class HealthController {
   @HealthCheck()
   @Header('Cache-Control', 'no-store')
   ready(): Promise<HealthCheckResult> {
-    return this.health.check([() => this.readiness.check()]);
+    return this.health.check(this.readiness.indicatorsToCheck());
   }
 }

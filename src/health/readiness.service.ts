@@ -1,6 +1,15 @@
-import { Injectable } from '@nestjs/common';
-import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  type HealthIndicatorFunction,
+  HealthIndicatorService,
+  type HealthIndicatorResult,
+} from '@nestjs/terminus';
 import { MetricsService } from '../metrics/metrics.service.js';
+import type { RedisConnections } from '../redis/redis-connections.js';
+import { REDIS } from '../redis/redis.module.js';
+
+/** A readiness probe waits this long for Redis before calling it down. */
+const REDIS_PING_TIMEOUT_MS = 1000;
 
 export type ReadinessState = 'starting' | 'ready' | 'draining';
 
@@ -16,7 +25,23 @@ export class ReadinessService {
   constructor(
     private readonly indicators: HealthIndicatorService,
     private readonly metrics: MetricsService,
+    @Inject(REDIS) private readonly redis: RedisConnections | null,
   ) {}
+
+  /** What readiness checks: the app's own state, and Redis when the app is clustered. */
+  indicatorsToCheck(): HealthIndicatorFunction[] {
+    const checks: HealthIndicatorFunction[] = [() => this.check()];
+    const redis = this.redis;
+    if (redis) {
+      checks.push(() =>
+        this.indicators
+          .check('redis')
+          .attempt(() => redis.ping())
+          .withTimeout(REDIS_PING_TIMEOUT_MS),
+      );
+    }
+    return checks;
+  }
 
   get current(): ReadinessState {
     return this.state;

@@ -13,6 +13,8 @@ import { installEngineGate, type HandshakeCheck, type Refusal } from './engine-g
 import { corsOrigin, isAllowedOrigin } from './origin-policy.js';
 import { armTokenExpiry } from './token-expiry.js';
 import { SocketDispatcher } from './socket-dispatcher.js';
+import { type ClusterSetup, createClusterSetup } from './cluster-adapter.js';
+import type { RedisConnections } from '../redis/redis-connections.js';
 
 export const SOCKET_IO_PATH = '/socket.io';
 
@@ -20,6 +22,10 @@ type RefusalError = Error & { data?: { reason?: string } };
 
 export interface RealtimeAdapterDeps {
   readonly config: AppConfig;
+  /** Set when `REDIS_URL` is: the adapter then joins the cluster and closes these last. */
+  readonly redis?: RedisConnections;
+  /** Namespaces that keep the classic Redis adapter (for `@socket.io/redis-emitter`). */
+  readonly classicNamespaces?: readonly string[];
   readonly authenticator: HandshakeAuthenticator;
   readonly metrics: MetricsService;
   readonly logger: Logger;
@@ -33,10 +39,12 @@ export interface RealtimeAdapterDeps {
  *   middleware is registered on every namespace as it is created, `/` included;
  * - every namespace gets connection logs, metrics and token-expiry disconnects;
  * - message handlers are bound by `SocketDispatcher` (validation errors, rate limit, metrics);
- * - a cluster adapter (Redis) plugs in at `attachClusterAdapter`.
+ * - with Redis, the cluster adapter of `REDIS_ADAPTER` goes into the server options
+ *   (`prepareCluster`), and its clients are closed in `dispose()`, after the servers.
  */
 export class RealtimeIoAdapter extends IoAdapter {
   private readonly dispatchers = new WeakMap<Socket, SocketDispatcher>();
+  private cluster: ClusterSetup | undefined;
   /** Run in order on every new handshake, read live; authentication stays last. */
   private readonly handshakeChecks: HandshakeCheck[] = [(req) => this.authenticate(req)];
 
@@ -52,12 +60,20 @@ export class RealtimeIoAdapter extends IoAdapter {
     this.handshakeChecks.splice(this.handshakeChecks.length - 1, 0, check);
   }
 
+  /** With Redis configured, builds the cluster adapter; call before the app initialises. */
+  async prepareCluster(): Promise<void> {
+    const { redis, config, classicNamespaces = [] } = this.deps;
+    if (redis && config.redis) {
+      this.cluster = await createClusterSetup(redis, config.redis.adapter, classicNamespaces);
+    }
+  }
+
   override createIOServer(port: number, options?: ServerOptions): Server {
     const server: Server = super.createIOServer(port, {
       ...options,
       ...this.serverOptions(),
+      ...this.cluster?.serverOptions,
     } as ServerOptions);
-    this.attachClusterAdapter(server);
     const httpServer = this.httpServer as HttpServer | undefined;
     if (httpServer) {
       installEngineGate(httpServer, {
@@ -90,8 +106,10 @@ export class RealtimeIoAdapter extends IoAdapter {
     dispatcher.add(handlers);
   }
 
-  /** The in-memory adapter is Socket.IO's default; the Redis adapters plug in here. */
-  protected attachClusterAdapter(_server: Server): void {}
+  /** Runs after every Socket.IO server closed: the Redis clients go last. */
+  override async dispose(): Promise<void> {
+    await this.deps.redis?.close();
+  }
 
   private serverOptions(): Partial<ServerOptions> {
     const { ws, http } = this.deps.config;
@@ -118,6 +136,7 @@ export class RealtimeIoAdapter extends IoAdapter {
     );
     metrics.trackNamespace(namespace.name, () => namespace.sockets.size);
     namespace.on('connection', (socket: Socket) => {
+      this.cluster?.onConnection(socket);
       const user = (socket.data as { user: AuthUser }).user;
       const connectedAt = Date.now();
       metrics.connectionsOpened.labels(namespace.name).inc();

@@ -43,7 +43,7 @@ export async function startApp({ env = {}, imports = [] }: StartOptions = {}): P
     imports: [AppModule.forRoot(config, logger), ...imports],
   }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
-  const adapter = setupApp(app, config, logger);
+  const adapter = await setupApp(app, config, logger);
   await app.listen(0, '127.0.0.1');
   const address = (app.getHttpServer() as Server).address() as AddressInfo;
   const url = `http://127.0.0.1:${address.port}`;

@@ -71,11 +71,14 @@ export function connectError(
   });
 }
 
-/** Resolves with the first payload of `event`, or fails with a named timeout. */
+/** Resolves with the first payload of `event` (that `match` accepts), or fails with a named timeout. */
 export function waitFor<T = unknown>(
   socket: Socket,
   event: string,
-  { timeoutMs = DEFAULT_TIMEOUT_MS }: { timeoutMs?: number } = {},
+  {
+    timeoutMs = DEFAULT_TIMEOUT_MS,
+    match,
+  }: { timeoutMs?: number; match?: (payload: T) => boolean } = {},
 ): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -83,10 +86,12 @@ export function waitFor<T = unknown>(
       reject(new WaitTimeoutError(`"${event}"`, timeoutMs));
     }, timeoutMs);
     const listener = (payload: T): void => {
+      if (match && !match(payload)) return;
       clearTimeout(timer);
+      socket.off(event, listener);
       resolve(payload);
     };
-    socket.once(event, listener);
+    socket.on(event, listener);
   });
 }
 

@@ -11,6 +11,13 @@ export interface PresenceStore {
   /** Resolves to true when this socket was the user's last in the room. */
   leave(room: string, user: UserRef, socketId: string): Promise<boolean>;
   list(room: string): Promise<UserRef[]>;
+  /**
+   * Users who vanished without leaving (their instance died), per room. The caller announces
+   * them with `presence:left`. The in-memory store never has any.
+   */
+  onUsersGone?(listener: UsersGoneListener): void;
 }
+
+export type UsersGoneListener = (room: string, users: UserRef[]) => void;
 
 export const PRESENCE_STORE = Symbol('PRESENCE_STORE');

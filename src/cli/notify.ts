@@ -1,0 +1,82 @@
+import { parseArgs } from 'node:util';
+import { Emitter } from '@socket.io/redis-emitter';
+import { createClient, createCluster } from 'redis';
+import { CLASSIC_ADAPTER_KEY } from '../realtime/cluster-adapter.js';
+import { eventId } from '../realtime/event-id.js';
+import {
+  NOTIFICATIONS_NAMESPACE,
+  NotificationEvent,
+  type NotificationsServerToClientEvents,
+  userRoom,
+} from '../notifications/notifications.events.js';
+
+/**
+ * `npm run notify -- --user alice --type invoice.paid [--data '{"invoiceId":"inv_42"}']`
+ *
+ * Sends a notification from outside the app, through Redis, with `@socket.io/redis-emitter`:
+ * the way a worker or another service reaches users on whichever instance holds them. It
+ * needs only `REDIS_URL` (the app's `/notifications` namespace always uses the classic adapter,
+ * whose format the emitter speaks, whatever `REDIS_ADAPTER` the chat uses).
+ */
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      user: { type: 'string' },
+      type: { type: 'string' },
+      data: { type: 'string', default: 'null' },
+    },
+  });
+  const urls = (process.env.REDIS_URL ?? '')
+    .split(',')
+    .map((url) => url.trim())
+    .filter(Boolean);
+  if (urls.length === 0) throw new Error('REDIS_URL must be set, as for the app');
+  if (!values.user || !values.type) {
+    throw new Error(
+      '--user and --type are required, e.g. npm run notify -- --user alice --type test',
+    );
+  }
+  const data: unknown = JSON.parse(values.data);
+  const client =
+    urls.length > 1
+      ? createCluster({ rootNodes: urls.map((url) => ({ url })), RESP: 2 })
+      : createClient({ url: urls[0], RESP: 2 });
+  client.on('error', () => undefined);
+  await client.connect();
+  // The emitter does not return its publish; keep it, so the client closes only once it is sent.
+  const published: Promise<unknown>[] = [];
+  const recording = new Proxy(client, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      const method = (value as (...args: unknown[]) => unknown).bind(target);
+      return property === 'publish'
+        ? (...args: unknown[]) => {
+            const result = method(...args) as Promise<unknown>;
+            published.push(result);
+            return result;
+          }
+        : method;
+    },
+  });
+  try {
+    const emitter = new Emitter<NotificationsServerToClientEvents>(recording, {
+      key: CLASSIC_ADAPTER_KEY,
+    });
+    const ts = Date.now();
+    const notification = { id: eventId(ts), type: values.type, data, ts };
+    emitter
+      .of(NOTIFICATIONS_NAMESPACE)
+      .to(userRoom(values.user))
+      .emit(NotificationEvent.Notification, notification);
+    await Promise.all(published);
+    process.stdout.write(`${JSON.stringify(notification)}\n`);
+  } finally {
+    await client.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

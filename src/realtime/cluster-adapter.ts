@@ -1,0 +1,86 @@
+import {
+  createAdapter as createPubSubAdapter,
+  createShardedAdapter,
+} from '@socket.io/redis-adapter';
+import { createAdapter as createStreamsAdapter } from '@socket.io/redis-streams-adapter';
+import type { Namespace, ServerOptions, Socket } from 'socket.io';
+import type { RedisAdapterKind } from '../config/app-config.js';
+import { guardAdapterClient } from '../redis/guarded-client.js';
+import type { RedisConnections } from '../redis/redis-connections.js';
+import { StreamsRecoveryCatchUp } from './streams-recovery.js';
+
+/** The key (channel prefix) of the classic adapter; `@socket.io/redis-emitter` defaults to it. */
+export const CLASSIC_ADAPTER_KEY = 'socket.io';
+const STREAM_NAME = 'socket.io-stream';
+
+type AdapterFactory = (nsp: Namespace) => object;
+
+export interface ClusterSetup {
+  /** Goes into the server options: the adapter of every namespace, and recovery if any. */
+  readonly serverOptions: Partial<Pick<ServerOptions, 'adapter' | 'connectionStateRecovery'>>;
+  /** Runs in every namespace's `connection` listener. */
+  readonly onConnection: (socket: Socket) => void;
+}
+
+/**
+ * Builds the Socket.IO adapter for `REDIS_ADAPTER`. Namespaces listed in `classicNamespaces`
+ * keep the classic pub/sub adapter whatever the kind: `@socket.io/redis-emitter` only speaks
+ * its format, and the contract lets any process notify users through it.
+ */
+export async function createClusterSetup(
+  redis: RedisConnections,
+  kind: RedisAdapterKind,
+  classicNamespaces: readonly string[],
+): Promise<ClusterSetup> {
+  const pub = guardAdapterClient(redis.command, {
+    onError: (error) => redis.errors.report('adapter-publish', error),
+    onDuplicate: (client) => redis.adopt(client, 'adapter-duplicate'),
+  });
+  const classicSub = await redis.duplicate('pubsub-subscriber');
+  const classic = createPubSubAdapter(pub, classicSub, {
+    key: CLASSIC_ADAPTER_KEY,
+    requestsTimeout: 5000,
+  });
+  const catchUp = new StreamsRecoveryCatchUp();
+  let main: AdapterFactory;
+  switch (kind) {
+    case 'pubsub':
+      main = classic;
+      break;
+    case 'sharded':
+      main = createShardedAdapter(pub, await redis.duplicate('sharded-subscriber'), {
+        channelPrefix: CLASSIC_ADAPTER_KEY,
+        subscriptionMode: 'dynamic',
+      });
+      break;
+    case 'streams': {
+      const streams = createStreamsAdapter(pub, { streamName: STREAM_NAME, maxLen: 10_000 });
+      main = (nsp) => catchUp.patch(streams(nsp));
+      break;
+    }
+    default: {
+      const unreachable: never = kind;
+      throw new Error(`unknown REDIS_ADAPTER ${String(unreachable)}`);
+    }
+  }
+  // Socket.IO calls the adapter with `new`: a plain function returning the instance works.
+  const adapter = function (this: unknown, nsp: Namespace): object {
+    return classicNamespaces.includes(nsp.name) ? classic(nsp) : main(nsp);
+  };
+  return {
+    serverOptions: {
+      adapter: adapter as unknown as ServerOptions['adapter'],
+      // Recovery needs a stream to replay from: only the streams adapter has one. The
+      // middlewares (authentication) still run for a recovered socket.
+      ...(kind === 'streams'
+        ? {
+            connectionStateRecovery: {
+              maxDisconnectionDuration: 2 * 60_000,
+              skipMiddlewares: false,
+            },
+          }
+        : {}),
+    },
+    onConnection: (socket) => catchUp.onConnection(socket),
+  };
+}

@@ -1,0 +1,57 @@
+/** Commands the Socket.IO Redis adapters send without awaiting or catching them. */
+const FIRE_AND_FORGET = new Set<PropertyKey>([
+  'publish',
+  'PUBLISH',
+  'sPublish',
+  'SPUBLISH',
+  'set',
+  'SET',
+]);
+
+export interface GuardOptions {
+  /** Called with each failure of a fire-and-forget command (logged at a sane rate). */
+  readonly onError: (error: unknown) => void;
+  /** Called with each client the adapter duplicates from this one (so it can be closed). */
+  readonly onDuplicate?: (client: object) => object;
+}
+
+/**
+ * The client as the adapters see it. `@socket.io/redis-adapter` calls `publish` without
+ * awaiting it (and the streams adapter does the same with `PUBLISH` and `SET`): while Redis
+ * is down each such call would become an unhandled rejection, which Node turns into a crash.
+ * Here those calls get a rejection handler that reports the error; everything else passes
+ * through untouched.
+ */
+export function guardAdapterClient<T extends object>(client: T, options: GuardOptions): T {
+  const cache = new Map<PropertyKey, unknown>();
+  return new Proxy(client, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      let wrapped = cache.get(property);
+      if (!wrapped) {
+        wrapped = wrap(target, property, value as (...args: unknown[]) => unknown, options);
+        cache.set(property, wrapped);
+      }
+      return wrapped;
+    },
+  });
+}
+
+function wrap(
+  target: object,
+  property: PropertyKey,
+  method: (...args: unknown[]) => unknown,
+  { onError, onDuplicate }: GuardOptions,
+): (...args: unknown[]) => unknown {
+  if (FIRE_AND_FORGET.has(property)) {
+    return (...args) => {
+      const result = method.apply(target, args);
+      return result instanceof Promise ? result.catch((error: unknown) => onError(error)) : result;
+    };
+  }
+  if (property === 'duplicate' && onDuplicate) {
+    return (...args) => onDuplicate(method.apply(target, args) as object);
+  }
+  return method.bind(target);
+}

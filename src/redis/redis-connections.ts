@@ -1,0 +1,184 @@
+import type { Logger } from 'pino';
+import { createClient, createCluster } from 'redis';
+import type { RedisConfig } from '../config/app-config.js';
+import { RedisErrorLog } from './redis-error-log.js';
+
+/**
+ * Why these settings:
+ * - RESP2: the Socket.IO Redis adapters read replies in RESP2 shapes (the streams adapter's
+ *   XREAD/XRANGE parsing breaks on RESP3 maps) and are tested upstream that way;
+ * - the offline queue stays on, bounded: a publish made during a short outage is delivered
+ *   late rather than lost, and past `commandsQueueMaxLength` queued commands it is refused
+ *   (and logged) instead of growing memory;
+ * - a 5 s command timeout: a command queued longer than that fails rather than arriving
+ *   very late; readiness pings use their own, shorter deadline.
+ */
+const COMMAND_TIMEOUT_MS = 5000;
+const QUEUE_MAX = 10_000;
+const CONNECT_TIMEOUT_MS = 5000;
+
+const reconnectStrategy = (retries: number): number =>
+  Math.min(50 * 2 ** retries, 2000) + Math.floor(Math.random() * 100);
+
+const clientOptions = {
+  RESP: 2 as const,
+  commandsQueueMaxLength: QUEUE_MAX,
+  commandOptions: { timeout: COMMAND_TIMEOUT_MS },
+  socket: { connectTimeout: CONNECT_TIMEOUT_MS, reconnectStrategy },
+};
+
+const standalone = (url: string) => createClient({ url, ...clientOptions });
+const cluster = (urls: readonly string[]) =>
+  createCluster({
+    rootNodes: urls.map((url) => ({ url })),
+    RESP: 2,
+    commandOptions: clientOptions.commandOptions,
+    defaults: { commandsQueueMaxLength: QUEUE_MAX, socket: clientOptions.socket },
+  });
+
+export type StandaloneClient = ReturnType<typeof standalone>;
+export type ClusterClient = ReturnType<typeof cluster>;
+export type RedisClient = StandaloneClient | ClusterClient;
+
+/**
+ * Every Redis connection of the app, created at bootstrap and connected before the app
+ * listens, closed by the Socket.IO adapter's `dispose()` after the servers closed. Each
+ * client has an `error` listener: without one an outage crashes the process.
+ */
+export class RedisConnections {
+  readonly errors: RedisErrorLog;
+  private readonly clients: RedisClient[] = [];
+  private readonly beforeClose: (() => Promise<void>)[] = [];
+  private closed = false;
+
+  private constructor(
+    readonly config: RedisConfig,
+    private readonly logger: Logger,
+    /** Commands, publishes, presence; the adapters' "pub" client. */
+    readonly command: RedisClient,
+  ) {
+    this.errors = new RedisErrorLog(logger);
+    this.track('command', command);
+  }
+
+  /** Connects, or fails within a few seconds with a message that names REDIS_URL. */
+  static async connect(config: RedisConfig, logger: Logger): Promise<RedisConnections> {
+    const client = config.cluster ? cluster(config.urls) : standalone(config.urls[0]);
+    const connections = new RedisConnections(config, logger, client);
+    await connections.open(client, 'command');
+    logger.info(
+      { redis: config.urls.map(hideCredentials), cluster: config.cluster },
+      'redis connected',
+    );
+    return connections;
+  }
+
+  get shown(): string {
+    return this.config.urls.map(hideCredentials).join(',');
+  }
+
+  /** A second connection for subscriptions (a subscribed connection cannot send commands). */
+  async duplicate(name: string): Promise<RedisClient> {
+    const client = this.command.duplicate();
+    this.track(name, client);
+    await this.open(client, name);
+    return client;
+  }
+
+  /**
+   * Takes charge of a client an adapter duplicated for itself (the streams adapter does):
+   * it gets an error listener and is closed with the rest. The adapter may still call
+   * `disconnect()` on it after that; the returned view makes that call harmless.
+   */
+  adopt(client: object, name: string): object {
+    const adopted = client as RedisClient;
+    this.track(name, adopted);
+    return new Proxy(adopted, {
+      get(target, property) {
+        const value: unknown = Reflect.get(target, property, target);
+        if (typeof value !== 'function') return value;
+        if (property === 'disconnect' || property === 'destroy') {
+          return () => (target.isOpen ? target.destroy() : undefined);
+        }
+        return (value as (...args: unknown[]) => unknown).bind(target);
+      },
+    });
+  }
+
+  /** Runs before the clients close (presence flushes its last writes here). */
+  onBeforeClose(hook: () => Promise<void>): void {
+    this.beforeClose.push(hook);
+  }
+
+  async ping(): Promise<void> {
+    const client = this.command;
+    // Do not queue pings behind an outage: answer "down" at once.
+    if (!client.isReady) throw new Error('redis is not connected');
+    if (isCluster(client)) {
+      await Promise.all(client.masters.map(async (node) => (await client.nodeClient(node)).ping()));
+    } else {
+      await client.ping();
+    }
+  }
+
+  /** Flushes what is queued and closes every client; a client that hangs is destroyed. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const hook of this.beforeClose) {
+      await hook().catch((error: unknown) => this.errors.report('before-close', error));
+    }
+    await Promise.all(
+      this.clients.map(async (client) => {
+        const quit = client.close().catch(() => client.destroy());
+        const deadline = new Promise<void>((resolve) => setTimeout(resolve, 2000).unref());
+        await Promise.race([quit, deadline]);
+        if (client.isOpen) client.destroy();
+      }),
+    );
+  }
+
+  private track(name: string, client: RedisClient): void {
+    this.clients.push(client);
+    client.on('error', (error: unknown) => this.errors.report(name, error));
+    client.on('reconnecting', () => this.errors.report(`${name}:reconnecting`, 'reconnecting'));
+    client.on('ready', () => this.logger.debug({ client: name }, 'redis ready'));
+  }
+
+  private async open(client: RedisClient, name: string): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `Redis at ${this.shown} did not answer within ${CONNECT_TIMEOUT_MS} ms (REDIS_URL)`,
+            ),
+          ),
+        CONNECT_TIMEOUT_MS,
+      );
+    });
+    try {
+      await Promise.race([client.connect(), timeout]);
+    } catch (error) {
+      client.destroy();
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(
+        reason.includes('REDIS_URL')
+          ? reason
+          : `Redis at ${this.shown} is unreachable (${name}): ${reason} (REDIS_URL)`,
+        { cause: error },
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+export function isCluster(client: RedisClient): client is ClusterClient {
+  return 'masters' in client;
+}
+
+export function hideCredentials(url: string): string {
+  return url.replace(/\/\/[^/@\s]*@/, '//***@');
+}

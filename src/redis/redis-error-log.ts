@@ -1,0 +1,30 @@
+import type { Logger } from 'pino';
+
+/** At most one line per window per source, with the count of what was left out. */
+const WINDOW_MS = 10_000;
+
+/**
+ * Logs Redis errors at a sane rate. During an outage every publish and every reconnect
+ * attempt fails; one line per failure would bury everything else in the log.
+ */
+export class RedisErrorLog {
+  private readonly last = new Map<string, { at: number; suppressed: number }>();
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  report(source: string, error: unknown): void {
+    const now = this.now();
+    const entry = this.last.get(source);
+    if (entry && now - entry.at < WINDOW_MS) {
+      entry.suppressed += 1;
+      return;
+    }
+    const suppressed = entry?.suppressed ?? 0;
+    this.last.set(source, { at: now, suppressed: 0 });
+    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    this.logger.warn({ source, error: detail, suppressed }, 'redis error');
+  }
+}
