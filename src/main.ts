@@ -25,6 +25,8 @@ async function bootstrap(): Promise<void> {
   }
   const app = await NestFactory.create(AppModule.forRoot(config, logger), {
     logger: new PinoLoggerService(logger),
+    // Let a failed start (Redis unreachable, say) reach the one error path below.
+    abortOnError: false,
   });
   await setupApp(app, config, logger);
   // The drain window plus time to close servers and clients; inside the contract's +5 s.

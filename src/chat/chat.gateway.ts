@@ -34,6 +34,7 @@ export class ChatGateway implements OnGatewayInit<ChatNamespace>, OnGatewayConne
 
   handleConnection(socket: ChatSocket): void {
     socket.on('disconnecting', this.onDisconnecting);
+    if (socket.recovered) void this.chat.restore(socket);
   }
 
   @SubscribeMessage(ChatEvent.RoomJoin)

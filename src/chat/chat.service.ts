@@ -103,6 +103,25 @@ export class ChatService {
     return { ok: true, users: await this.presence.list(room) };
   }
 
+  /**
+   * A socket recovered by connection state recovery is back in its rooms, but its presence
+   * was removed when it disconnected: record it again, and announce users who come back.
+   */
+  async restore(socket: ChatSocket): Promise<void> {
+    const user = userOf(socket);
+    const rooms = [...socket.rooms].filter((room) => room !== socket.id);
+    try {
+      for (const room of rooms) {
+        if (await this.presence.join(room, user, socket.id)) {
+          socket.to(room).emit(ChatEvent.PresenceJoined, { room, user });
+          this.emitted.joined.inc();
+        }
+      }
+    } catch (error) {
+      this.logger.error({ err: error, socketId: socket.id }, 'presence restore failed');
+    }
+  }
+
   /** Called while the socket is disconnecting, when `socket.rooms` still lists its rooms. */
   async leaveAll(socket: ChatSocket): Promise<void> {
     const rooms = [...socket.rooms].filter((room) => room !== socket.id);

@@ -54,7 +54,12 @@ export async function createClusterSetup(
       });
       break;
     case 'streams': {
-      const streams = createStreamsAdapter(pub, { streamName: STREAM_NAME, maxLen: 10_000 });
+      // XREAD blocks below the 5 s command timeout, so a quiet stream never times out.
+      const streams = createStreamsAdapter(pub, {
+        streamName: STREAM_NAME,
+        maxLen: 10_000,
+        blockTimeInMs: 2000,
+      });
       main = (nsp) => catchUp.patch(streams(nsp));
       break;
     }

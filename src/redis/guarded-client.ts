@@ -51,7 +51,14 @@ function wrap(
     };
   }
   if (property === 'duplicate' && onDuplicate) {
-    return (...args) => onDuplicate(method.apply(target, args) as object);
+    // The streams adapter's readers loop on XREAD and retry at once on failure: with the
+    // offline queue their retries wait for Redis to come back instead of spinning the CPU.
+    return (...args) => {
+      const overrides = typeof args[0] === 'object' && args[0] !== null ? args[0] : {};
+      return onDuplicate(
+        method.call(target, { ...overrides, disableOfflineQueue: false }) as object,
+      );
+    };
   }
   return method.bind(target);
 }

@@ -7,34 +7,47 @@ import { RedisErrorLog } from './redis-error-log.js';
  * Why these settings:
  * - RESP2: the Socket.IO Redis adapters read replies in RESP2 shapes (the streams adapter's
  *   XREAD/XRANGE parsing breaks on RESP3 maps) and are tested upstream that way;
- * - the offline queue stays on, bounded: a publish made during a short outage is delivered
- *   late rather than lost, and past `commandsQueueMaxLength` queued commands it is refused
- *   (and logged) instead of growing memory;
- * - a 5 s command timeout: a command queued longer than that fails rather than arriving
- *   very late; readiness pings use their own, shorter deadline.
+ * - no offline queue: while Redis is down every command fails at once instead of waiting.
+ *   The sharded and streams adapters await their publish before delivering to local sockets,
+ *   so a queue would hold every local message for the whole command timeout; this way local
+ *   delivery goes on at full speed, and what could not cross instances is dropped and logged
+ *   (rate-limited), never queued without bound;
+ * - a 5 s command timeout for a Redis that is up but stalled; readiness pings use 1 s.
  */
 const COMMAND_TIMEOUT_MS = 5000;
-const QUEUE_MAX = 10_000;
 const CONNECT_TIMEOUT_MS = 5000;
 
-const reconnectStrategy = (retries: number): number =>
-  Math.min(50 * 2 ** retries, 2000) + Math.floor(Math.random() * 100);
+/**
+ * Reconnects with capped exponential backoff and jitter, forever once the app has started;
+ * before that, a Redis that refuses three times in a row stops the start at once.
+ */
+function reconnectStrategy(started: { value: boolean }) {
+  return (retries: number, cause: Error): number | Error =>
+    !started.value && retries >= 3
+      ? cause
+      : Math.min(50 * 2 ** retries, 2000) + Math.floor(Math.random() * 100);
+}
 
-const clientOptions = {
-  RESP: 2 as const,
-  commandsQueueMaxLength: QUEUE_MAX,
-  commandOptions: { timeout: COMMAND_TIMEOUT_MS },
-  socket: { connectTimeout: CONNECT_TIMEOUT_MS, reconnectStrategy },
-};
+function options(started: { value: boolean }) {
+  return {
+    RESP: 2 as const,
+    disableOfflineQueue: true,
+    commandOptions: { timeout: COMMAND_TIMEOUT_MS },
+    socket: { connectTimeout: CONNECT_TIMEOUT_MS, reconnectStrategy: reconnectStrategy(started) },
+  };
+}
 
-const standalone = (url: string) => createClient({ url, ...clientOptions });
-const cluster = (urls: readonly string[]) =>
-  createCluster({
+const standalone = (url: string, started: { value: boolean }) =>
+  createClient({ url, ...options(started) });
+const cluster = (urls: readonly string[], started: { value: boolean }) => {
+  const { commandOptions, socket } = options(started);
+  return createCluster({
     rootNodes: urls.map((url) => ({ url })),
     RESP: 2,
-    commandOptions: clientOptions.commandOptions,
-    defaults: { commandsQueueMaxLength: QUEUE_MAX, socket: clientOptions.socket },
+    commandOptions,
+    defaults: { disableOfflineQueue: true, socket },
   });
+};
 
 export type StandaloneClient = ReturnType<typeof standalone>;
 export type ClusterClient = ReturnType<typeof cluster>;
@@ -63,9 +76,13 @@ export class RedisConnections {
 
   /** Connects, or fails within a few seconds with a message that names REDIS_URL. */
   static async connect(config: RedisConfig, logger: Logger): Promise<RedisConnections> {
-    const client = config.cluster ? cluster(config.urls) : standalone(config.urls[0]);
+    const started = { value: false };
+    const client = config.cluster
+      ? cluster(config.urls, started)
+      : standalone(config.urls[0], started);
     const connections = new RedisConnections(config, logger, client);
     await connections.open(client, 'command');
+    started.value = true;
     logger.info(
       { redis: config.urls.map(hideCredentials), cluster: config.cluster },
       'redis connected',
@@ -141,8 +158,10 @@ export class RedisConnections {
   private track(name: string, client: RedisClient): void {
     this.clients.push(client);
     client.on('error', (error: unknown) => this.errors.report(name, error));
-    client.on('reconnecting', () => this.errors.report(`${name}:reconnecting`, 'reconnecting'));
-    client.on('ready', () => this.logger.debug({ client: name }, 'redis ready'));
+    client.on('reconnecting', () =>
+      this.errors.report(`${name}:reconnecting`, 'connection lost', 'redis reconnecting'),
+    );
+    client.on('ready', () => this.logger.info({ client: name }, 'redis ready'));
   }
 
   private async open(client: RedisClient, name: string): Promise<void> {

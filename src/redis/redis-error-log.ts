@@ -15,7 +15,7 @@ export class RedisErrorLog {
     private readonly now: () => number = Date.now,
   ) {}
 
-  report(source: string, error: unknown): void {
+  report(source: string, error: unknown, message = 'redis error'): void {
     const now = this.now();
     const entry = this.last.get(source);
     if (entry && now - entry.at < WINDOW_MS) {
@@ -25,6 +25,6 @@ export class RedisErrorLog {
     const suppressed = entry?.suppressed ?? 0;
     this.last.set(source, { at: now, suppressed: 0 });
     const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    this.logger.warn({ source, error: detail, suppressed }, 'redis error');
+    this.logger.warn({ source, error: detail, suppressed }, message);
   }
 }

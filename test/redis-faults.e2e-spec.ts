@@ -1,0 +1,171 @@
+import type { Socket } from 'socket.io-client';
+import { mintToken } from '../src/auth/token-minter.js';
+import {
+  CHAT_NAMESPACE,
+  ChatEvent,
+  type ChatMessage,
+  type PresenceChange,
+} from '../src/chat/chat.events.js';
+import { closeAllClients, connectClient, record, waitFor } from './support/clients.js';
+import { ack, joinRoom } from './support/cluster-harness.js';
+import {
+  freePort,
+  redisAvailable,
+  startRedis,
+  stopAllRedis,
+  type RedisServer,
+} from './support/redis.js';
+import { killAllSpawned, runMainToExit, spawnApp, type SpawnedApp } from './support/spawn-app.js';
+
+const SECRET = 'redis-faults-secret-long-enough-for-hs256-0123456789';
+
+/** Polls a condition that has no event to await (an HTTP status), within a deadline. */
+async function eventually<T>(
+  probe: () => Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs: number,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (accept(value)) return value;
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms (last: ${String(value)})`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const readiness = (app: SpawnedApp) => () =>
+  fetch(`${app.url}/health/ready`).then((res) => res.status);
+
+async function chat(app: SpawnedApp, sub: string): Promise<Socket> {
+  return connectClient(app.url, CHAT_NAMESPACE, {
+    auth: { token: await mintToken({ secret: SECRET, sub, name: sub }) },
+  });
+}
+
+beforeAll(() => {
+  if (!redisAvailable())
+    throw new Error('redis-server is not on PATH: apt-get install redis-server');
+});
+afterEach(async () => {
+  closeAllClients();
+  killAllSpawned();
+  await stopAllRedis();
+});
+
+describe('Redis at start-up', () => {
+  it('an unreachable REDIS_URL stops the start with a message naming it', async () => {
+    const port = await freePort();
+    const { code, stderr } = await runMainToExit({
+      JWT_SECRET: SECRET,
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+    });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(new RegExp(`Redis at redis://127\\.0\\.0\\.1:${port} .*REDIS_URL`));
+  });
+});
+
+describe.each(['pubsub', 'sharded', 'streams'] as const)(
+  'Redis killed mid-traffic and restarted (%s)',
+  (adapter) => {
+    let redis: RedisServer;
+    let a: SpawnedApp;
+    let b: SpawnedApp;
+
+    beforeEach(async () => {
+      redis = await startRedis();
+      const env = {
+        JWT_SECRET: SECRET,
+        REDIS_URL: redis.url,
+        REDIS_ADAPTER: adapter,
+        WS_RATE_LIMIT_PER_S: '1000',
+      };
+      [a, b] = [await spawnApp(env), await spawnApp(env)];
+    });
+
+    it('no instance exits, readiness goes 503 then 200, local delivery goes on, and messages cross again', async () => {
+      const sender = await chat(a, 'sender');
+      const localPeer = await chat(a, 'local');
+      const remotePeer = await chat(b, 'remote');
+      for (const socket of [sender, localPeer, remotePeer]) await joinRoom(socket, 'ops');
+      const local = record<ChatMessage>(localPeer, ChatEvent.MessageNew);
+      const remote = record<ChatMessage>(remotePeer, ChatEvent.MessageNew);
+
+      let sent = 0;
+      const traffic = setInterval(
+        () => sender.emit(ChatEvent.MessageSend, { room: 'ops', text: `t${sent++}` }),
+        5,
+      );
+      try {
+        await waitFor(remotePeer, ChatEvent.MessageNew, { match: () => remote.length >= 20 });
+
+        await redis.kill('SIGKILL');
+        const killedAt = Date.now();
+        await eventually(readiness(a), (status) => status === 503, 5000);
+        await eventually(readiness(b), (status) => status === 503, 5000);
+        const localAtKill = local.length;
+        await waitFor(localPeer, ChatEvent.MessageNew, {
+          match: () => local.length >= localAtKill + 50,
+        });
+        expect((await fetch(`${a.url}/health/live`)).status).toBe(200);
+
+        await redis.restart();
+        await eventually(readiness(a), (status) => status === 200, 10_000);
+        await eventually(readiness(b), (status) => status === 200, 10_000);
+        const downMs = Date.now() - killedAt;
+        expect(downMs).toBeGreaterThan(0);
+      } finally {
+        clearInterval(traffic);
+      }
+
+      // Subscriptions were restored: a new message crosses within a few seconds.
+      const crossed = waitFor<ChatMessage>(remotePeer, ChatEvent.MessageNew, {
+        timeoutMs: 5000,
+        match: (message) => message.text === 'after-restart',
+      });
+      expect(
+        await ack(sender, ChatEvent.MessageSend, { room: 'ops', text: 'after-restart' }),
+      ).toMatchObject({ ok: true });
+      await crossed;
+
+      for (const app of [a, b]) {
+        expect(app.output()).not.toMatch(/unhandled|uncaught|ERR_UNHANDLED_REJECTION/i);
+        // Errors are logged at a sane rate, not once per message.
+        const errorLines = app
+          .output()
+          .split('\n')
+          .filter((line) => line.includes('"msg":"redis error"'));
+        expect(errorLines.length).toBeLessThan(30);
+        expect(await app.stop('SIGTERM')).toBe(0);
+      }
+    });
+  },
+);
+
+describe('an instance killed with SIGKILL', () => {
+  it('leaves presence within PRESENCE_TTL_S, announced to the others', async () => {
+    const redis = await startRedis();
+    const env = {
+      JWT_SECRET: SECRET,
+      REDIS_URL: redis.url,
+      PRESENCE_TTL_S: '5',
+    };
+    const a = await spawnApp(env);
+    const b = await spawnApp(env);
+    const watcher = await chat(a, 'watcher');
+    await joinRoom(watcher, 'lobby');
+    const victim = await chat(b, 'victim');
+    const joined = waitFor<PresenceChange>(watcher, ChatEvent.PresenceJoined);
+    await joinRoom(victim, 'lobby');
+    await joined;
+
+    const left = waitFor<PresenceChange>(watcher, ChatEvent.PresenceLeft, { timeoutMs: 5000 });
+    expect(await b.stop('SIGKILL')).toBeNull();
+    expect(await left).toEqual({ room: 'lobby', user: { id: 'victim', name: 'victim' } });
+    expect(await ack(watcher, ChatEvent.PresenceList, { room: 'lobby' })).toEqual({
+      ok: true,
+      users: [{ id: 'watcher', name: 'watcher' }],
+    });
+  });
+});
