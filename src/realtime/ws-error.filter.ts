@@ -41,7 +41,7 @@ export class WsErrorFilter implements ExceptionFilter {
     }
     this.logger.error(
       { err: exception, event, namespace: socket.nsp.name, socketId: socket.id },
-      'unhandled error in event handler',
+      'event handler failed',
     );
     return toFailure(exception);
   }
