@@ -40,6 +40,7 @@ function fakeSocket(id: string, user: AuthUser) {
     }),
     to: jest.fn((room: string) => ({ emit: emitterOf(room) })),
     nsp: { adapter: { sids } },
+    connected: true,
   };
   return {
     socket,
@@ -62,10 +63,10 @@ async function wsErrorOf(action: () => unknown): Promise<WsError> {
 describe('ChatService', () => {
   let chat: ChatService;
   let metrics: MetricsService;
-  let logger: { error: jest.Mock };
+  let logger: { error: jest.Mock; warn: jest.Mock };
 
   async function setup(presence: PresenceStore = new InMemoryPresenceStore()): Promise<void> {
-    logger = { error: jest.fn() };
+    logger = { error: jest.fn(), warn: jest.fn() };
     const moduleRef = await Test.createTestingModule({
       providers: [
         ChatService,
@@ -298,11 +299,52 @@ describe('ChatService', () => {
       await chat.join(a.asChat, 'lobby');
       await chat.join(a.asChat, 'games');
       await expect(chat.leaveAll(a.asChat)).resolves.toBeUndefined();
-      expect(logger.error).toHaveBeenCalledTimes(1);
-      expect(logger.error).toHaveBeenCalledWith(
-        expect.objectContaining({ err: failure, socketId: 'a1' }),
+      // One line for the socket, not one per room.
+      expect(logger.warn).toHaveBeenCalledTimes(1);
+      expect(logger.warn).toHaveBeenCalledWith(
+        expect.objectContaining({ socketId: 'a1', failed: 2 }),
         expect.any(String),
       );
+    });
+
+    it('only undoes the rooms the socket was counted in', async () => {
+      const leaves: string[] = [];
+      const store: PresenceStore = {
+        join: (room) =>
+          room === 'broken' ? Promise.reject(new Error('down')) : Promise.resolve(true),
+        leave: (room) => {
+          leaves.push(room);
+          return Promise.resolve(true);
+        },
+        list: () => Promise.resolve([]),
+      };
+      await setup(store);
+      const a = fakeSocket('a1', alice);
+      await chat.join(a.asChat, 'lobby');
+      await expect(chat.join(a.asChat, 'broken')).rejects.toThrow('down');
+      await chat.leaveAll(a.asChat);
+      expect(leaves).toEqual(['lobby']);
+    });
+
+    it('a socket that disconnected while its join was counted is uncounted at once', async () => {
+      let release: (first: boolean) => void = () => undefined;
+      const leaves: string[] = [];
+      const store: PresenceStore = {
+        join: () => new Promise<boolean>((resolve) => (release = resolve)),
+        leave: (room) => {
+          leaves.push(room);
+          return Promise.resolve(true);
+        },
+        list: () => Promise.resolve([]),
+      };
+      await setup(store);
+      const a = fakeSocket('a1', alice);
+      const joining = chat.join(a.asChat, 'lobby');
+      await chat.leaveAll(a.asChat);
+      a.socket.connected = false;
+      release(true);
+      await joining;
+      expect(leaves).toEqual(['lobby']);
     });
   });
 });

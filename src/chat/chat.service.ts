@@ -52,6 +52,9 @@ export class ChatService {
     });
   }
 
+  /** The rooms each socket is counted in, in the presence store: what `leaveAll` undoes. */
+  private readonly counted = new WeakMap<ChatSocket, Set<string>>();
+
   async join(socket: ChatSocket, room: string): Promise<RoomAck> {
     if (room.startsWith(RESERVED_ROOM_PREFIX)) {
       throw new WsError('FORBIDDEN', `Rooms starting with "${RESERVED_ROOM_PREFIX}" are reserved`);
@@ -66,18 +69,12 @@ export class ChatService {
       throw new WsError('FORBIDDEN', `A socket may be in at most ${MAX_ROOMS_PER_SOCKET} rooms`);
     }
     await socket.join(room);
-    const user = userOf(socket);
-    let first: boolean;
     try {
-      first = await this.presence.join(room, user, socket.id);
+      await this.count(socket, room);
     } catch (error) {
       // Not left half-joined: a retry must record presence and announce it.
       await socket.leave(room);
       throw error;
-    }
-    if (first) {
-      socket.to(room).emit(ChatEvent.PresenceJoined, { room, user });
-      this.emitted.joined.inc();
     }
     return { ok: true, room };
   }
@@ -85,7 +82,7 @@ export class ChatService {
   async leave(socket: ChatSocket, room: string): Promise<RoomAck> {
     this.assertMember(socket, room);
     await socket.leave(room);
-    await this.announceLeave(socket, room);
+    await this.uncount(socket, room);
     return { ok: true, room };
   }
 
@@ -105,34 +102,48 @@ export class ChatService {
 
   /**
    * A socket recovered by connection state recovery is back in its rooms, but its presence
-   * was removed when it disconnected: record it again, and announce users who come back.
+   * was removed when it disconnected: count it again, and announce users who come back.
    */
   async restore(socket: ChatSocket): Promise<void> {
-    const user = userOf(socket);
-    const rooms = [...socket.rooms].filter((room) => room !== socket.id);
     try {
-      for (const room of rooms) {
-        if (await this.presence.join(room, user, socket.id)) {
-          socket.to(room).emit(ChatEvent.PresenceJoined, { room, user });
-          this.emitted.joined.inc();
-        }
+      for (const room of socket.rooms) {
+        if (!socket.connected) return;
+        if (room !== socket.id) await this.count(socket, room);
       }
     } catch (error) {
-      this.logger.error({ err: error, socketId: socket.id }, 'presence restore failed');
+      this.logger.warn({ err: error, socketId: socket.id }, 'presence restore failed');
     }
   }
 
-  /** Called while the socket is disconnecting, when `socket.rooms` still lists its rooms. */
+  /** Called while the socket is disconnecting: undoes what it is counted in. */
   async leaveAll(socket: ChatSocket): Promise<void> {
-    const rooms = [...socket.rooms].filter((room) => room !== socket.id);
-    try {
-      await Promise.all(rooms.map((room) => this.announceLeave(socket, room)));
-    } catch (error) {
-      this.logger.error({ err: error, socketId: socket.id }, 'presence cleanup failed');
-    }
+    const rooms = [...(this.counted.get(socket) ?? [])];
+    const results = await Promise.allSettled(rooms.map((room) => this.uncount(socket, room)));
+    const failed = results.filter((result) => result.status === 'rejected').length;
+    if (failed > 0) this.logger.warn({ socketId: socket.id, failed }, 'presence cleanup failed');
   }
 
-  private async announceLeave(socket: ChatSocket, room: string): Promise<void> {
+  /** Counts the socket in the room's presence; announces the user's first socket. */
+  private async count(socket: ChatSocket, room: string): Promise<void> {
+    const user = userOf(socket);
+    const first = await this.presence.join(room, user, socket.id);
+    let rooms = this.counted.get(socket);
+    if (!rooms) {
+      rooms = new Set();
+      this.counted.set(socket, rooms);
+    }
+    rooms.add(room);
+    if (first) {
+      socket.to(room).emit(ChatEvent.PresenceJoined, { room, user });
+      this.emitted.joined.inc();
+    }
+    // It disconnected while the count was in flight: its cleanup has run already.
+    if (!socket.connected) await this.uncount(socket, room);
+  }
+
+  private async uncount(socket: ChatSocket, room: string): Promise<void> {
+    const rooms = this.counted.get(socket);
+    if (!rooms?.delete(room)) return;
     const user = userOf(socket);
     if (await this.presence.leave(room, user, socket.id)) {
       socket.to(room).emit(ChatEvent.PresenceLeft, { room, user });

@@ -32,11 +32,13 @@ export async function createClusterSetup(
   kind: RedisAdapterKind,
   classicNamespaces: readonly string[],
 ): Promise<ClusterSetup> {
-  const pub = guardAdapterClient(redis.command, {
-    onError: (error) => redis.errors.report('adapter-publish', error),
-    onDuplicate: (client) => redis.adopt(client, 'adapter-duplicate'),
-  });
-  const classicSub = await redis.duplicate('pubsub-subscriber');
+  const guard = <T extends object>(client: T): T =>
+    guardAdapterClient(client, {
+      onError: (error) => redis.errors.report('adapter-command', error),
+      onDuplicate: (duplicate) => redis.adopt(duplicate, 'adapter-duplicate'),
+    });
+  const pub = guard(redis.command);
+  const classicSub = guard(await redis.duplicate('pubsub-subscriber'));
   const classic = createPubSubAdapter(pub, classicSub, {
     key: CLASSIC_ADAPTER_KEY,
     requestsTimeout: 5000,
@@ -48,7 +50,7 @@ export async function createClusterSetup(
       main = classic;
       break;
     case 'sharded':
-      main = createShardedAdapter(pub, await redis.duplicate('sharded-subscriber'), {
+      main = createShardedAdapter(pub, guard(await redis.duplicate('sharded-subscriber')), {
         channelPrefix: CLASSIC_ADAPTER_KEY,
         subscriptionMode: 'dynamic',
       });

@@ -1,4 +1,8 @@
-/** Commands the Socket.IO Redis adapters send without awaiting or catching them. */
+/**
+ * Commands the Socket.IO Redis adapters send without awaiting or catching them: publishes,
+ * the streams adapter's session SET, and (un)subscriptions, which the sharded adapter sends
+ * whenever a room appears or goes, and the others when a namespace adapter opens or closes.
+ */
 const FIRE_AND_FORGET = new Set<PropertyKey>([
   'publish',
   'PUBLISH',
@@ -6,6 +10,18 @@ const FIRE_AND_FORGET = new Set<PropertyKey>([
   'SPUBLISH',
   'set',
   'SET',
+  'subscribe',
+  'SUBSCRIBE',
+  'unsubscribe',
+  'UNSUBSCRIBE',
+  'pSubscribe',
+  'PSUBSCRIBE',
+  'pUnsubscribe',
+  'PUNSUBSCRIBE',
+  'sSubscribe',
+  'SSUBSCRIBE',
+  'sUnsubscribe',
+  'SUNSUBSCRIBE',
 ]);
 
 export interface GuardOptions {
@@ -55,9 +71,8 @@ function wrap(
     // offline queue their retries wait for Redis to come back instead of spinning the CPU.
     return (...args) => {
       const overrides = typeof args[0] === 'object' && args[0] !== null ? args[0] : {};
-      return onDuplicate(
-        method.call(target, { ...overrides, disableOfflineQueue: false }) as object,
-      );
+      const duplicate = method.call(target, { ...overrides, disableOfflineQueue: false }) as object;
+      return guardAdapterClient(onDuplicate(duplicate), { onError, onDuplicate });
     };
   }
   return method.bind(target);

@@ -129,8 +129,10 @@ export class RedisConnections {
 
   async ping(): Promise<void> {
     const client = this.command;
-    // Do not queue pings behind an outage: answer "down" at once.
-    if (!client.isReady) throw new Error('redis is not connected');
+    // Do not queue pings behind an outage: answer "down" at once. Subscribers count too:
+    // until they are back, messages from other instances do not arrive.
+    const notReady = this.clients.find((each) => !each.isReady);
+    if (notReady) throw new Error('redis is not connected');
     if (isCluster(client)) {
       await Promise.all(client.masters.map(async (node) => (await client.nodeClient(node)).ping()));
     } else {

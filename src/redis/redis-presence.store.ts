@@ -63,10 +63,52 @@ end
 return gone
 `);
 
-/** Heartbeat in Redis server time, so instances' clocks never disagree. */
+/**
+ * Makes this instance's share of a room in Redis match what it really holds (after Redis
+ * lost its data, or after this instance was wrongly taken for dead, or a write failed).
+ * ARGV: the instance's field prefix, then (user, name, sockets) triples. Returns [id, name, …]
+ * of users now gone.
+ */
+const RESYNC_ROOM = new Script(`
+local prefix = ARGV[1]
+local want = {}
+for i = 2, #ARGV, 3 do want[ARGV[i]] = { name = ARGV[i + 1], count = tonumber(ARGV[i + 2]) } end
+local gone = {}
+local owners = redis.call('HGETALL', KEYS[3])
+for i = 1, #owners, 2 do
+  local field = owners[i]
+  if string.sub(field, 1, #prefix) == prefix then
+    local user = string.sub(field, #prefix + 1)
+    local have = tonumber(owners[i + 1])
+    local target = want[user] and want[user].count or 0
+    if want[user] then want[user].seen = true end
+    if target ~= have then
+      local n = redis.call('HINCRBY', KEYS[1], user, target - have)
+      if target == 0 then redis.call('HDEL', KEYS[3], field) else redis.call('HSET', KEYS[3], field, target) end
+      if n <= 0 then
+        local name = redis.call('HGET', KEYS[2], user)
+        redis.call('HDEL', KEYS[1], user)
+        redis.call('HDEL', KEYS[2], user)
+        table.insert(gone, user)
+        table.insert(gone, name or user)
+      end
+    end
+  end
+end
+for user, w in pairs(want) do
+  if not w.seen then
+    redis.call('HSET', KEYS[3], prefix .. user, w.count)
+    redis.call('HINCRBY', KEYS[1], user, w.count)
+  end
+  redis.call('HSET', KEYS[2], user, w.name)
+end
+return gone
+`);
+
+/** Heartbeat in Redis server time; answers 1 when this instance was not listed (Redis lost it, or it was reaped). */
 const HEARTBEAT = new Script(`
 local t = redis.call('TIME')
-redis.call('ZADD', KEYS[1], t[1] * 1000 + math.floor(t[2] / 1000), ARGV[1])
+return redis.call('ZADD', KEYS[1], t[1] * 1000 + math.floor(t[2] / 1000), ARGV[1])
 `);
 
 /** Instances whose last heartbeat is older than ARGV[1] ms, by Redis server time. */
@@ -82,20 +124,34 @@ export interface RedisPresenceOptions {
   readonly instanceId?: string;
 }
 
+interface LocalMember {
+  readonly name: string;
+  sockets: number;
+}
+
 /**
  * Presence shared by every instance through Redis. A user is present in a room while any of
  * their sockets on any instance is in it; the join/leave scripts say when the first socket
- * arrives and the last one goes, atomically. Instances heartbeat every TTL/4; one whose
- * heartbeat is older than TTL/2 is taken as dead, and the first instance to claim it removes
- * its sockets and announces the users who are gone: a crashed instance's users vanish within
- * about 3/4 of `PRESENCE_TTL_S`.
+ * arrives and the last one goes, atomically.
+ *
+ * Each instance also keeps its own share in memory, the truth for its sockets. Instances
+ * heartbeat every TTL/4; one whose heartbeat is older than TTL/2 is taken as dead, and the
+ * first instance to claim it removes its share and announces the users who are gone: a
+ * crashed instance's users vanish within about 3/4 of `PRESENCE_TTL_S`. An instance that
+ * finds itself missing from the heartbeat set (Redis restarted empty, or it was taken for
+ * dead during an outage), or whose write failed, writes its share again from memory.
  */
 export class RedisPresenceStore implements PresenceStore {
   readonly instanceId: string;
-  private readonly localRooms = new Map<string, number>();
+  private readonly local = new Map<string, Map<string, LocalMember>>();
+  /** Rooms whose share in Redis may be wrong: a write failed. */
+  private readonly dirty = new Set<string>();
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly listeners: UsersGoneListener[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private ticking = false;
+  /** When the command connection last became ready: others get TTL/2 to beat after an outage. */
+  private readySince = Date.now();
 
   constructor(
     private readonly redis: RedisConnections,
@@ -104,13 +160,16 @@ export class RedisPresenceStore implements PresenceStore {
     this.instanceId =
       options.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     redis.onBeforeClose(() => this.shutdown());
+    redis.command.on('ready', () => {
+      this.readySince = Date.now();
+      void this.tick();
+    });
   }
 
   /** Starts the heartbeat and the reaper of dead instances. */
   async start(): Promise<void> {
     await this.heartbeat();
-    const periodMs = this.options.ttlS * 250;
-    this.timer = setInterval(() => void this.tick(), periodMs);
+    this.timer = setInterval(() => void this.tick(), this.options.ttlS * 250);
     this.timer.unref();
   }
 
@@ -119,39 +178,22 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   join(room: string, user: UserRef): Promise<boolean> {
-    return this.track(async () => {
-      this.countLocal(room, +1);
-      try {
-        const first = await JOIN.run(this.redis.command, roomKeys(room), [
-          user.id,
-          user.name,
-          this.owner(user.id),
-        ]);
-        return first === 1;
-      } catch (error) {
-        this.countLocal(room, -1);
-        throw error;
-      }
-    });
+    this.count(room, user, +1);
+    return this.write(room, () =>
+      JOIN.run(this.redis.command, roomKeys(room), [user.id, user.name, this.owner(user.id)]),
+    );
   }
 
   leave(room: string, user: UserRef): Promise<boolean> {
-    return this.track(async () => {
-      this.countLocal(room, -1);
-      const last = await LEAVE.run(this.redis.command, roomKeys(room), [
-        user.id,
-        this.owner(user.id),
-      ]);
-      return last === 1;
-    });
+    this.count(room, user, -1);
+    return this.write(room, () =>
+      LEAVE.run(this.redis.command, roomKeys(room), [user.id, this.owner(user.id)]),
+    );
   }
 
   async list(room: string): Promise<UserRef[]> {
     const [, names] = roomKeys(room);
-    const flat = (await execute(this.redis.command, names, ['HGETALL', names])) as string[];
-    const users: UserRef[] = [];
-    for (let i = 0; i < flat.length; i += 2) users.push({ id: flat[i], name: flat[i + 1] });
-    return users;
+    return pairs((await execute(this.redis.command, names, ['HGETALL', names])) as string[]);
   }
 
   /** Removes every trace of an instance; returns the users gone per room. */
@@ -160,11 +202,9 @@ export class RedisPresenceStore implements PresenceStore {
     const rooms = (await execute(this.redis.command, roomsKey, ['SMEMBERS', roomsKey])) as string[];
     const gone = new Map<string, UserRef[]>();
     for (const room of rooms) {
-      const flat = (await REAP_ROOM.run(this.redis.command, roomKeys(room), [
-        `${instanceId}|`,
-      ])) as string[];
-      const users: UserRef[] = [];
-      for (let i = 0; i < flat.length; i += 2) users.push({ id: flat[i], name: flat[i + 1] });
+      const users = pairs(
+        (await REAP_ROOM.run(this.redis.command, roomKeys(room), [`${instanceId}|`])) as string[],
+      );
       if (users.length > 0) gone.set(room, users);
     }
     await execute(this.redis.command, roomsKey, ['DEL', roomsKey]);
@@ -172,10 +212,20 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   private async tick(): Promise<void> {
+    if (this.ticking || !this.redis.command.isReady) return;
+    this.ticking = true;
     try {
-      await this.heartbeat();
-      const staleAfterMs = String(this.options.ttlS * 500);
-      const stale = (await STALE.run(this.redis.command, [INSTANCES], [staleAfterMs])) as string[];
+      const missing = (await this.heartbeat()) === 1;
+      if (missing || this.dirty.size > 0)
+        await this.resync(missing ? [...this.local.keys(), ...this.dirty] : [...this.dirty]);
+      const staleAfterMs = this.options.ttlS * 500;
+      // Right after an outage every heartbeat is old: wait until the others could beat again.
+      if (Date.now() - this.readySince < staleAfterMs) return;
+      const stale = (await STALE.run(
+        this.redis.command,
+        [INSTANCES],
+        [String(staleAfterMs)],
+      )) as string[];
       for (const instanceId of stale) {
         if (instanceId === this.instanceId) continue;
         // ZREM answers 1 to exactly one claimant: only that instance reaps and announces.
@@ -190,12 +240,44 @@ export class RedisPresenceStore implements PresenceStore {
           { instanceId, rooms: gone.size },
           'removed the presence of a dead instance',
         );
-        for (const [room, users] of gone)
-          for (const listener of this.listeners) listener(room, users);
+        this.announce(gone);
       }
     } catch (error) {
       this.redis.errors.report('presence', error);
+    } finally {
+      this.ticking = false;
     }
+  }
+
+  /** Writes this instance's share of `rooms` again from memory. */
+  private async resync(rooms: string[]): Promise<void> {
+    const gone = new Map<string, UserRef[]>();
+    for (const room of new Set(rooms)) {
+      this.dirty.delete(room);
+      const members = this.local.get(room) ?? new Map<string, LocalMember>();
+      const args = [`${this.instanceId}|`];
+      for (const [id, member] of members) args.push(id, member.name, String(member.sockets));
+      try {
+        const users = pairs(
+          (await RESYNC_ROOM.run(this.redis.command, roomKeys(room), args)) as string[],
+        );
+        if (users.length > 0) gone.set(room, users);
+        const key = instanceRooms(this.instanceId);
+        await execute(
+          this.redis.command,
+          key,
+          members.size > 0 ? ['SADD', key, room] : ['SREM', key, room],
+        );
+      } catch (error) {
+        this.dirty.add(room);
+        throw error;
+      }
+    }
+    this.announce(gone);
+  }
+
+  private announce(gone: Map<string, UserRef[]>): void {
+    for (const [room, users] of gone) for (const listener of this.listeners) listener(room, users);
   }
 
   private heartbeat(): Promise<Reply> {
@@ -206,7 +288,7 @@ export class RedisPresenceStore implements PresenceStore {
   private async shutdown(): Promise<void> {
     clearInterval(this.timer);
     await Promise.allSettled([...this.inflight]);
-    await this.reap(this.instanceId);
+    this.announce(await this.reap(this.instanceId));
     await execute(this.redis.command, INSTANCES, ['ZREM', INSTANCES, this.instanceId]);
   }
 
@@ -214,25 +296,49 @@ export class RedisPresenceStore implements PresenceStore {
     return `${this.instanceId}|${userId}`;
   }
 
-  /** Keeps this instance's room set in Redis: added on its first socket, removed on its last. */
-  private countLocal(room: string, delta: 1 | -1): void {
-    const count = (this.localRooms.get(room) ?? 0) + delta;
-    const key = instanceRooms(this.instanceId);
-    if (count <= 0) {
-      this.localRooms.delete(room);
-      void this.track(() => execute(this.redis.command, key, ['SREM', key, room]));
-    } else {
-      this.localRooms.set(room, count);
-      if (count === 1 && delta === 1)
-        void this.track(() => execute(this.redis.command, key, ['SADD', key, room]));
+  /** This instance's share, in memory; also keeps its room set in Redis (first and last socket). */
+  private count(room: string, user: UserRef, delta: 1 | -1): void {
+    let members = this.local.get(room);
+    if (!members) {
+      if (delta < 0) return;
+      members = new Map();
+      this.local.set(room, members);
+      const key = instanceRooms(this.instanceId);
+      this.write(room, () => execute(this.redis.command, key, ['SADD', key, room])).catch(
+        () => undefined,
+      );
+    }
+    const member = members.get(user.id) ?? { name: user.name, sockets: 0 };
+    member.sockets += delta;
+    if (member.sockets > 0) members.set(user.id, member);
+    else members.delete(user.id);
+    if (members.size === 0) {
+      this.local.delete(room);
+      const key = instanceRooms(this.instanceId);
+      void this.write(room, () => execute(this.redis.command, key, ['SREM', key, room])).catch(
+        () => undefined,
+      );
     }
   }
 
-  private track<T>(operation: () => Promise<T>): Promise<T> {
-    const promise = operation();
+  /** Runs a write; a failure marks the room for a resync once Redis answers again. */
+  private write(room: string, operation: () => Promise<Reply>): Promise<boolean> {
+    const promise = operation().then(
+      (reply) => reply === 1,
+      (error: unknown) => {
+        this.dirty.add(room);
+        throw error;
+      },
+    );
     this.inflight.add(promise);
     const forget = (): void => void this.inflight.delete(promise);
     promise.then(forget, forget);
     return promise;
   }
+}
+
+function pairs(flat: string[]): UserRef[] {
+  const users: UserRef[] = [];
+  for (let i = 0; i < flat.length; i += 2) users.push({ id: flat[i], name: flat[i + 1] });
+  return users;
 }
