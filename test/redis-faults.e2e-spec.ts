@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import type { Socket } from 'socket.io-client';
 import { mintToken } from '../src/auth/token-minter.js';
 import {
@@ -18,6 +21,7 @@ import {
 } from './support/redis.js';
 import { killAllSpawned, runMainToExit, spawnApp, type SpawnedApp } from './support/spawn-app.js';
 
+const NOTIFY_CLI = fileURLToPath(new URL('../dist/cli/notify.js', import.meta.url));
 const SECRET = 'redis-faults-secret-long-enough-for-hs256-0123456789';
 
 /** Polls a condition that has no event to await (an HTTP status), within a deadline. */
@@ -64,6 +68,21 @@ describe('Redis at start-up', () => {
     });
     expect(code).toBe(1);
     expect(stderr).toMatch(new RegExp(`Redis at redis://127\\.0\\.0\\.1:${port} .*REDIS_URL`));
+  });
+});
+
+describe('npm run notify', () => {
+  it('an unreachable REDIS_URL makes it exit 1 at once, naming it', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [NOTIFY_CLI, '--user', 'a', '--type', 't'], {
+      env: { PATH: process.env.PATH ?? '', REDIS_URL: `redis://127.0.0.1:${port}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(1);
+    expect(stderr).toContain('(REDIS_URL)');
   });
 });
 
@@ -210,3 +229,40 @@ describe('an instance killed with SIGKILL', () => {
     });
   });
 });
+
+describe.each(['pubsub', 'sharded', 'streams'] as const)(
+  'Redis stalled (SIGSTOP) then resumed (%s)',
+  (adapter) => {
+    it('local delivery goes on within about a second, readiness goes 503, and all resumes on SIGCONT', async () => {
+      const redis = await startRedis();
+      const env = { JWT_SECRET: SECRET, REDIS_URL: redis.url, REDIS_ADAPTER: adapter };
+      const a = await spawnApp(env);
+      const b = await spawnApp(env);
+      const sender = await chat(a, 'sender');
+      const localPeer = await chat(a, 'local');
+      const remotePeer = await chat(b, 'remote');
+      for (const socket of [sender, localPeer, remotePeer]) await joinRoom(socket, 'stall');
+
+      process.kill(redis.pid, 'SIGSTOP');
+      try {
+        const local = waitFor<ChatMessage>(localPeer, ChatEvent.MessageNew, {
+          timeoutMs: 3000,
+          match: (message) => message.text === 'during the stall',
+        });
+        await ack(sender, ChatEvent.MessageSend, { room: 'stall', text: 'during the stall' });
+        await local;
+        await eventually(readiness(a), (status) => status === 503, 5000);
+      } finally {
+        process.kill(redis.pid, 'SIGCONT');
+      }
+      await eventually(readiness(a), (status) => status === 200, 5000);
+      const crossed = waitFor<ChatMessage>(remotePeer, ChatEvent.MessageNew, {
+        timeoutMs: 5000,
+        match: (message) => message.text === 'after the stall',
+      });
+      await ack(sender, ChatEvent.MessageSend, { room: 'stall', text: 'after the stall' });
+      await crossed;
+      for (const app of [a, b]) expect(await app.stop('SIGTERM')).toBe(0);
+    });
+  },
+);

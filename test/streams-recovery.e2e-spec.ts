@@ -22,6 +22,7 @@ const CYCLES = 24;
 const BEFORE_CUT = 20;
 const AFTER_RECONNECT = 50;
 const SAME_INSTANCE_CYCLES = 3;
+const TWO_SENDER_CYCLES = 12;
 const RECONNECT_TIMEOUT_MS = 5000;
 
 interface Traffic {
@@ -212,6 +213,67 @@ describe('connection state recovery on the streams adapter, two instances', () =
     for (let cycle = 0; cycle < CYCLES; cycle++) {
       const to = cycle % 2 === 0 ? b : a;
       reports.push(await cutAndRecover(rx, sender, via, cycle, to, () => n++));
+    }
+
+    expect(reports.filter(failed)).toEqual([]);
+  }, 35_000);
+
+  it('with senders on both instances, every message of each reaches a recovering client exactly once, in its order', async () => {
+    const { rx, sender, via } = await setUp();
+    const senderOnA = await chatClient(a, 'tx-a');
+    await joinRoom(senderOnA, ROOM);
+    let even = 0;
+    let odd = 1;
+    const parity = (message: ChatMessage): number => Number(message.text.slice(1)) % 2;
+    const reports: CycleReport[] = [];
+    for (let cycle = 0; cycle < TWO_SENDER_CYCLES; cycle++) {
+      const to = cycle % 2 === 0 ? b : a;
+      const received = record<ChatMessage>(rx, ChatEvent.MessageNew);
+      const fromB = startTraffic(sender, () => (even += 2) - 2);
+      const fromA = startTraffic(senderOnA, () => (odd += 2) - 2);
+      let recovered: boolean;
+      try {
+        await Promise.all([fromB.untilAcked(BEFORE_CUT), fromA.untilAcked(BEFORE_CUT)]);
+        via.switchTo(portOf(to));
+        const reconnected = waitFor(rx, 'connect', { timeoutMs: RECONNECT_TIMEOUT_MS });
+        via.cutAll();
+        await reconnected;
+        recovered = rx.recovered;
+        await Promise.all([
+          fromB.untilAcked(fromB.acked.length + AFTER_RECONNECT),
+          fromA.untilAcked(fromA.acked.length + AFTER_RECONNECT),
+        ]);
+      } finally {
+        await Promise.all([fromB.stop(), fromA.stop()]);
+      }
+      // One barrier per sender: each connection's messages arrive in order.
+      for (const [socket, end] of [
+        [sender, `end-b-${cycle}`],
+        [senderOnA, `end-a-${cycle}`],
+      ] as const) {
+        const barrier = waitFor<ChatMessage>(rx, ChatEvent.MessageNew, {
+          match: (m) => m.text === end,
+        });
+        await ack(socket, ChatEvent.MessageSend, { room: ROOM, text: end });
+        await barrier;
+      }
+      rx.off(ChatEvent.MessageNew);
+      const data = received.filter((message) => message.text.startsWith('n'));
+      const toName = to === a ? 'A' : 'B';
+      reports.push(
+        compare(
+          { cycle, to: `${toName}, from B`, recovered },
+          fromB.acked,
+          data.filter((m) => parity(m) === 0),
+        ),
+      );
+      reports.push(
+        compare(
+          { cycle, to: `${toName}, from A`, recovered },
+          fromA.acked,
+          data.filter((m) => parity(m) === 1),
+        ),
+      );
     }
 
     expect(reports.filter(failed)).toEqual([]);

@@ -37,12 +37,19 @@ async function main(): Promise<void> {
     );
   }
   const data: unknown = JSON.parse(values.data);
+  // A one-shot script: no reconnecting forever; an unreachable Redis is an error, said once.
+  const socket = { connectTimeout: 5000, reconnectStrategy: false as const };
   const client =
     urls.length > 1
-      ? createCluster({ rootNodes: urls.map((url) => ({ url })), RESP: 2 })
-      : createClient({ url: urls[0], RESP: 2 });
-  client.on('error', () => undefined);
-  await client.connect();
+      ? createCluster({ rootNodes: urls.map((url) => ({ url, socket })), RESP: 2 })
+      : createClient({ url: urls[0], RESP: 2, socket });
+  let failure: unknown;
+  client.on('error', (error: unknown) => void (failure ??= error));
+  await client.connect().catch((error: unknown) => {
+    throw new Error(
+      `Redis at ${urls.join(',')} is unreachable: ${String(failure ?? error)} (REDIS_URL)`,
+    );
+  });
   // The emitter does not return its publish; keep it, so the client closes only once it is sent.
   const published: Promise<unknown>[] = [];
   const recording = new Proxy(client, {

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
 import { APP_LOGGER } from '../logging/logging.module.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { isRedisUnavailable, RedisErrorLog } from '../redis/redis-error-log.js';
 import { deliverFailure, type Failure, toFailure, WsError } from './ws-error.js';
 
 /**
@@ -20,10 +21,15 @@ import { deliverFailure, type Failure, toFailure, WsError } from './ws-error.js'
 @Catch()
 @Injectable()
 export class WsErrorFilter implements ExceptionFilter {
+  /** During a Redis outage every presence call fails the same way: one line per 10 s. */
+  private readonly redisErrors: RedisErrorLog;
+
   constructor(
     @Inject(APP_LOGGER) private readonly logger: Logger,
     private readonly metrics: MetricsService,
-  ) {}
+  ) {
+    this.redisErrors = new RedisErrorLog(logger);
+  }
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ws = host.switchToWs();
@@ -39,10 +45,14 @@ export class WsErrorFilter implements ExceptionFilter {
     if (exception instanceof WsException && exception.message === 'Forbidden resource') {
       return { ok: false, error: { code: 'FORBIDDEN', message: 'Forbidden' } };
     }
-    this.logger.error(
-      { err: exception, event, namespace: socket.nsp.name, socketId: socket.id },
-      'event handler failed',
-    );
+    if (isRedisUnavailable(exception)) {
+      this.redisErrors.report(`handler ${socket.nsp.name} ${event}`, exception);
+    } else {
+      this.logger.error(
+        { err: exception, event, namespace: socket.nsp.name, socketId: socket.id },
+        'event handler failed',
+      );
+    }
     return toFailure(exception);
   }
 }

@@ -1,3 +1,5 @@
+import { withDeadline } from './redis-exec.js';
+
 /**
  * Commands the Socket.IO Redis adapters send without awaiting or catching them: publishes,
  * the streams adapter's session SET, and (un)subscriptions, which the sharded adapter sends
@@ -23,6 +25,13 @@ const FIRE_AND_FORGET = new Set<PropertyKey>([
   'sUnsubscribe',
   'SUNSUBSCRIBE',
 ]);
+
+/**
+ * Writes the sharded and streams adapters await before delivering a broadcast to local
+ * sockets: a stalled Redis must not hold local delivery for longer than this.
+ */
+const AWAITED_WRITES = new Set<PropertyKey>(['sPublish', 'SPUBLISH', 'xAdd', 'XADD']);
+const AWAITED_WRITE_DEADLINE_MS = 1000;
 
 export interface GuardOptions {
   /** Called with each failure of a fire-and-forget command (logged at a sane rate). */
@@ -60,10 +69,16 @@ function wrap(
   method: (...args: unknown[]) => unknown,
   { onError, onDuplicate }: GuardOptions,
 ): (...args: unknown[]) => unknown {
-  if (FIRE_AND_FORGET.has(property)) {
+  const awaited = AWAITED_WRITES.has(property);
+  const unwatched = FIRE_AND_FORGET.has(property);
+  if (awaited || unwatched) {
     return (...args) => {
-      const result = method.apply(target, args);
-      return result instanceof Promise ? result.catch((error: unknown) => onError(error)) : result;
+      let result = method.apply(target, args);
+      if (!(result instanceof Promise)) return result;
+      if (awaited) result = withDeadline(result, AWAITED_WRITE_DEADLINE_MS, String(property));
+      return unwatched
+        ? (result as Promise<unknown>).catch((error: unknown) => onError(error))
+        : result;
     };
   }
   if (property === 'duplicate' && onDuplicate) {

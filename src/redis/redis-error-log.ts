@@ -1,5 +1,19 @@
 import type { Logger } from 'pino';
 
+const UNAVAILABLE = new Set([
+  'ClientOfflineError',
+  'ClientClosedError',
+  'SocketClosedUnexpectedlyError',
+  'ConnectionTimeoutError',
+  'TimeoutError',
+  'ReconnectStrategyError',
+]);
+
+/** An error that only says Redis cannot be reached right now (node-redis's own errors). */
+export function isRedisUnavailable(error: unknown): boolean {
+  return error instanceof Error && UNAVAILABLE.has(error.name);
+}
+
 /** At most one line per window per source, with the count of what was left out. */
 const WINDOW_MS = 10_000;
 
