@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
 import { setupApp } from './app.setup.js';
+import { installCrashPolicy } from './lifecycle/crash-policy.js';
 import { handleShutdownSignals } from './lifecycle/shutdown-signals.js';
 import { formatConfigIssues, loadConfig } from './config/app-config.js';
 import { createLogger } from './logging/logger.js';
@@ -15,6 +16,7 @@ async function bootstrap(): Promise<void> {
   }
   const { config } = loaded;
   const logger = createLogger(config.log.level);
+  installCrashPolicy(logger);
   if (config.auth.secretIsGenerated) {
     logger.warn(
       { devJwtSecret: config.auth.secret },

@@ -58,6 +58,11 @@ export class MetricsService {
     labelNames: ['namespace', 'reason'],
     registers: [this.registry],
   });
+  readonly slowConsumers = new Counter({
+    name: 'ws_slow_consumer_disconnections_total',
+    help: 'Connections closed because they did not read what they were sent',
+    registers: [this.registry],
+  });
   readonly draining = new Gauge({
     name: 'ws_draining',
     help: '1 while this instance drains its connections before exiting, else 0',

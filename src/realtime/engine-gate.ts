@@ -8,6 +8,8 @@ export interface Refusal {
   readonly code: string;
   readonly reason: string;
   readonly message: string;
+  /** Extra response headers (`Retry-After` on a 503). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -77,6 +79,7 @@ export function installEngineGate(httpServer: HttpServer, options: EngineGateOpt
       res.writeHead(refusal.status, {
         'Content-Type': 'application/json',
         'Content-Length': Buffer.byteLength(body),
+        ...refusal.headers,
         ...options.corsHeaders(req),
       });
       res.end(body);
@@ -127,6 +130,9 @@ function writeRawResponse(socket: Duplex, refusal: Refusal): void {
     `HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status] ?? ''}\r\n` +
       'Connection: close\r\n' +
       'Content-Type: application/json\r\n' +
+      Object.entries(refusal.headers ?? {})
+        .map(([name, value]) => `${name}: ${value}\r\n`)
+        .join('') +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }

@@ -11,6 +11,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { installEngineGate, type HandshakeCheck, type Refusal } from './engine-gate.js';
 import { corsOrigin, isAllowedOrigin } from './origin-policy.js';
+import { connectionCapCheck, originCheck, UserConnectionCap } from './protection.js';
 import { armTokenExpiry } from './token-expiry.js';
 import { SocketDispatcher } from './socket-dispatcher.js';
 import { type ClusterSetup, createClusterSetup } from './cluster-adapter.js';
@@ -19,6 +20,20 @@ import type { RedisConnections } from '../redis/redis-connections.js';
 export const SOCKET_IO_PATH = '/socket.io';
 
 type RefusalError = Error & { data?: { reason?: string } };
+
+/** What the slow-consumer watch reads of an engine.io connection (internal fields). */
+interface EngineClientView {
+  readonly id: string;
+  readonly remoteAddress: string;
+  readonly writeBuffer: readonly unknown[];
+  /** On WebSocket, `ws`'s bytes handed over but not yet sent. */
+  readonly transport: { readonly socket?: { readonly bufferedAmount?: number } };
+  close(discard?: boolean): void;
+}
+
+/** What a connection may have waiting to be sent before it counts as a slow consumer. */
+export const MAX_BUFFERED_PACKETS = 1000;
+export const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
 export interface RealtimeAdapterDeps {
   readonly config: AppConfig;
@@ -45,6 +60,7 @@ export interface RealtimeAdapterDeps {
 export class RealtimeIoAdapter extends IoAdapter {
   private readonly dispatchers = new WeakMap<Socket, SocketDispatcher>();
   private cluster: ClusterSetup | undefined;
+  private readonly userCap: UserConnectionCap;
   /** Run in order on every new handshake, read live; authentication stays last. */
   private readonly handshakeChecks: HandshakeCheck[] = [(req) => this.authenticate(req)];
 
@@ -53,6 +69,7 @@ export class RealtimeIoAdapter extends IoAdapter {
     private readonly deps: RealtimeAdapterDeps,
   ) {
     super(app);
+    this.userCap = new UserConnectionCap(deps.config.ws.maxConnectionsPerUser);
   }
 
   /** Adds a handshake check (draining, connection caps, origin) ahead of authentication. */
@@ -74,6 +91,10 @@ export class RealtimeIoAdapter extends IoAdapter {
       ...this.serverOptions(),
       ...this.cluster?.serverOptions,
     } as ServerOptions);
+    const { ws, http } = this.deps.config;
+    this.addHandshakeCheck(originCheck(http.corsOrigins));
+    this.addHandshakeCheck(connectionCapCheck(server, ws.maxConnections));
+    this.watchSlowConsumers(server);
     const httpServer = this.httpServer as HttpServer | undefined;
     if (httpServer) {
       installEngineGate(httpServer, {
@@ -129,7 +150,8 @@ export class RealtimeIoAdapter extends IoAdapter {
   private prepareNamespace(namespace: Namespace): void {
     const { metrics, logger } = this.deps;
     namespace.use((socket, next) =>
-      this.deps.authenticator.middleware(socket, (error?: RefusalError) => {
+      this.deps.authenticator.middleware(socket, (authError?: RefusalError) => {
+        const error = authError ?? this.userCapError(socket);
         if (error) this.onNamespaceRefused(namespace, error);
         next(error);
       }),
@@ -138,6 +160,7 @@ export class RealtimeIoAdapter extends IoAdapter {
     namespace.on('connection', (socket: Socket) => {
       this.cluster?.onConnection(socket);
       const user = (socket.data as { user: AuthUser }).user;
+      this.userCap.add(user.id, socket.conn);
       const connectedAt = Date.now();
       metrics.connectionsOpened.labels(namespace.name).inc();
       logger.info(
@@ -177,6 +200,44 @@ export class RealtimeIoAdapter extends IoAdapter {
     const failure = await this.deps.authenticator.checkRequest(req);
     if (!failure) return undefined;
     return { status: 401, code: 'UNAUTHORIZED', reason: failure.reason, message: 'unauthorized' };
+  }
+
+  /** `connect_error` code `TOO_MANY_CONNECTIONS` past `WS_MAX_CONNECTIONS_PER_USER`. */
+  private userCapError(socket: Socket): RefusalError | undefined {
+    const user = (socket.data as { user: AuthUser }).user;
+    if (this.userCap.admits(user.id, socket.conn)) return undefined;
+    const data = { code: 'TOO_MANY_CONNECTIONS', reason: 'too_many_connections' };
+    return Object.assign(new Error('too many connections'), { data });
+  }
+
+  /**
+   * engine.io buffers without bound what a client does not read (a stalled reader on
+   * WebSocket, a polling client that never GETs). Once a second, a connection holding more
+   * than `MAX_BUFFERED_PACKETS` packets in engine.io's buffer, or `MAX_BUFFERED_BYTES` in the
+   * WebSocket's, is closed, discarding them.
+   */
+  private watchSlowConsumers(server: Server): void {
+    const timer = setInterval(() => {
+      const { clients } = server.engine as unknown as { clients: Record<string, EngineClientView> };
+      for (const client of Object.values(clients)) {
+        const bytes = client.transport.socket?.bufferedAmount ?? 0;
+        if (client.writeBuffer.length <= MAX_BUFFERED_PACKETS && bytes <= MAX_BUFFERED_BYTES)
+          continue;
+        this.deps.metrics.slowConsumers.inc();
+        this.deps.logger.warn(
+          {
+            engineId: client.id,
+            packets: client.writeBuffer.length,
+            bytes,
+            ip: client.remoteAddress,
+          },
+          'closing a connection that does not read what it is sent',
+        );
+        client.close(true);
+      }
+    }, 1000);
+    timer.unref();
+    server.engine.once('close', () => clearInterval(timer));
   }
 
   private onNamespaceRefused(namespace: Namespace, error: RefusalError): void {

@@ -1,0 +1,201 @@
+import { request as httpRequest } from 'node:http';
+import { WebSocket } from 'ws';
+import { CHAT_NAMESPACE, ChatEvent, type ChatMessage } from '../src/chat/chat.events.js';
+import { NOTIFICATIONS_NAMESPACE } from '../src/notifications/notifications.events.js';
+import { NotificationsService } from '../src/notifications/notifications.service.js';
+import { MAX_BUFFERED_BYTES } from '../src/realtime/realtime-io.adapter.js';
+import { startApp, type TestApp } from './support/app-harness.js';
+import {
+  closeAllClients,
+  connectClient,
+  connectError,
+  createClient,
+  waitFor,
+} from './support/clients.js';
+
+afterEach(() => closeAllClients());
+
+function pollingStatus(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; retryAfter?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${url}/socket.io/?EIO=4&transport=polling`, { headers }, (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] });
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+/** A raw engine.io WebSocket, to behave in ways the socket.io client never would. */
+function rawSocket(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
+  const ws = new WebSocket(`${url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`, {
+    headers,
+  });
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_req, res) =>
+      reject(new Error(`upgrade refused: ${res.statusCode}`)),
+    );
+    ws.once('error', reject);
+  });
+}
+
+function upgradeStatus(url: string, headers: Record<string, string>): Promise<number> {
+  return rawSocket(url, headers).then(
+    (ws) => {
+      ws.terminate();
+      return 101;
+    },
+    (error: Error) => Number(/(\d{3})$/.exec(error.message)?.[1] ?? 0),
+  );
+}
+
+async function metric(server: TestApp, line: RegExp): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const match = text.split('\n').find((l) => line.test(l));
+  return match ? Number(match.split(' ').pop()) : 0;
+}
+
+describe('origin allowlist (cross-site WebSocket hijacking)', () => {
+  let server: TestApp;
+  beforeAll(async () => {
+    server = await startApp({ env: { CORS_ORIGINS: 'https://app.example.test' } });
+  });
+  afterAll(() => server.close());
+
+  it('a page on another site cannot open a socket, on polling or WebSocket (403)', async () => {
+    const evil = { Origin: 'https://evil.example.test' };
+    expect((await pollingStatus(server.url, evil)).status).toBe(403);
+    expect(await upgradeStatus(server.url, evil)).toBe(403);
+  });
+
+  it("allowed origins, the server's own pages and clients without Origin get through", async () => {
+    const cases: Record<string, string>[] = [
+      { Origin: 'https://app.example.test' },
+      { Origin: server.url },
+      {},
+    ];
+    for (const headers of cases) {
+      expect((await pollingStatus(server.url, headers)).status).toBe(200);
+      expect(await upgradeStatus(server.url, headers)).toBe(101);
+    }
+  });
+});
+
+describe('connection caps', () => {
+  let server: TestApp;
+  beforeAll(async () => {
+    server = await startApp({
+      env: { WS_MAX_CONNECTIONS: '20', WS_MAX_CONNECTIONS_PER_USER: '2' },
+    });
+  });
+  afterAll(() => server.close());
+
+  it('the 21st connection past a cap of 20 gets a retry-able 503, and the 20 are untouched', async () => {
+    const open = [];
+    for (let i = 0; i < 20; i++) {
+      open.push(
+        await connectClient(server.url, CHAT_NAMESPACE, {
+          auth: { token: await server.token(`u${i}`) },
+        }),
+      );
+    }
+    expect(await pollingStatus(server.url, {})).toEqual({ status: 503, retryAfter: '5' });
+    expect(await upgradeStatus(server.url, {})).toBe(503);
+    expect(await metric(server, /^ws_connections_refused_total\{reason="server_full"\}/)).toBe(2);
+    await Promise.all(
+      open.slice(0, 2).map((socket) => socket.emitWithAck(ChatEvent.RoomJoin, { room: 'full' })),
+    );
+    const arrival = waitFor<ChatMessage>(open[1], ChatEvent.MessageNew);
+    await open[0].emitWithAck(ChatEvent.MessageSend, { room: 'full', text: 'still fine' });
+    expect((await arrival).text).toBe('still fine');
+    expect(open.every((socket) => socket.connected)).toBe(true);
+  });
+
+  it('a user past WS_MAX_CONNECTIONS_PER_USER gets connect_error TOO_MANY_CONNECTIONS; closing one frees a place', async () => {
+    const token = await server.token('greedy');
+    const first = await connectClient(server.url, CHAT_NAMESPACE, { auth: { token } });
+    await connectClient(server.url, CHAT_NAMESPACE, { auth: { token } });
+    const third = await connectError(createClient(server.url, CHAT_NAMESPACE, { auth: { token } }));
+    expect(third.message).toBe('too many connections');
+    expect(third.data).toEqual({ code: 'TOO_MANY_CONNECTIONS', reason: 'too_many_connections' });
+    const closed = waitFor(first, 'disconnect');
+    first.disconnect();
+    await closed;
+    // The server sees the close a moment later; the next try is admitted once it has.
+    const again = createClient(server.url, CHAT_NAMESPACE, {
+      auth: { token },
+      reconnection: true,
+      reconnectionDelay: 50,
+    });
+    again.on('connect_error', () => setTimeout(() => again.connect(), 50));
+    await waitFor(again, 'connect');
+  });
+});
+
+describe('heartbeat, payload bound and slow consumers', () => {
+  let server: TestApp;
+  beforeAll(async () => {
+    server = await startApp({
+      env: { WS_PING_INTERVAL_MS: '200', WS_PING_TIMEOUT_MS: '200', WS_MAX_PAYLOAD_BYTES: '2048' },
+    });
+  });
+  afterAll(() => server.close());
+
+  it('a client that never answers pings is dropped and counted', async () => {
+    const token = await server.token('silent');
+    const ws = await rawSocket(server.url);
+    ws.send(`40${CHAT_NAMESPACE},${JSON.stringify({ token })}`);
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    await closed;
+    expect(
+      await metric(server, /^ws_disconnections_total\{namespace="\/chat",reason="ping timeout"\}/),
+    ).toBe(1);
+  });
+
+  it('an oversize packet closes its own connection before any handler, and a bystander is not disturbed', async () => {
+    const [big, alice, bob] = await Promise.all(
+      ['big', 'alice', 'bob'].map(async (sub) =>
+        connectClient(server.url, CHAT_NAMESPACE, { auth: { token: await server.token(sub) } }),
+      ),
+    );
+    for (const socket of [big, alice, bob])
+      await socket.emitWithAck(ChatEvent.RoomJoin, { room: 'bound' });
+    const sendsBefore = await metric(
+      server,
+      /^ws_events_received_total\{namespace="\/chat",event="message:send"\}/,
+    );
+    const dropped = waitFor<string>(big, 'disconnect');
+    big.emit(ChatEvent.MessageSend, { room: 'bound', text: 'x'.repeat(3000) });
+    expect(await dropped).toBe('transport close');
+    const arrival = waitFor<ChatMessage>(bob, ChatEvent.MessageNew);
+    await alice.emitWithAck(ChatEvent.MessageSend, { room: 'bound', text: 'small' });
+    expect((await arrival).text).toBe('small');
+    expect(
+      await metric(server, /^ws_events_received_total\{namespace="\/chat",event="message:send"\}/),
+    ).toBe(sendsBefore + 1);
+  });
+
+  it(`a client that stops reading is closed once more than ${MAX_BUFFERED_BYTES / 1024 / 1024} MB wait for it`, async () => {
+    const token = await server.token('sleepy');
+    const ws = await rawSocket(server.url);
+    ws.send(`40${NOTIFICATIONS_NAMESPACE},${JSON.stringify({ token })}`);
+    await new Promise<void>((resolve) => ws.once('message', () => resolve()));
+    // Stop reading: the kernel buffers fill, then engine.io's write buffer grows.
+    (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const notifications = server.app.get(NotificationsService);
+    const chunk = 'z'.repeat(16_384);
+    for (let i = 0; i < 6000; i++) notifications.notifyUser('sleepy', 'bulk', chunk);
+    // The paused client cannot see the close itself; the server's count is the witness.
+    const deadline = Date.now() + 5000;
+    while ((await metric(server, /^ws_slow_consumer_disconnections_total/)) < 1) {
+      if (Date.now() > deadline) throw new Error('the slow consumer was not closed within 5 s');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(await metric(server, /^ws_connected_sockets\{namespace="\/notifications"\}/)).toBe(0);
+    ws.terminate();
+  });
+});
