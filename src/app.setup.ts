@@ -2,6 +2,8 @@ import type { INestApplication } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { HandshakeAuthenticator } from './auth/handshake-authenticator.js';
 import type { AppConfig } from './config/app-config.js';
+import { ReadinessService } from './health/readiness.service.js';
+import { RealtimeServerRef } from './lifecycle/drainer.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { NOTIFICATIONS_NAMESPACE } from './notifications/notifications.events.js';
 import type { RedisConnections } from './redis/redis-connections.js';
@@ -23,6 +25,8 @@ export async function setupApp(
     metrics: app.get(MetricsService),
     redis: redis ?? undefined,
     classicNamespaces: [NOTIFICATIONS_NAMESPACE],
+    serverRef: app.get(RealtimeServerRef),
+    readiness: app.get(ReadinessService),
   });
   await adapter.prepareCluster();
   app.useWebSocketAdapter(adapter);

@@ -4,6 +4,7 @@ import {
   type OnGatewayInit,
   SubscribeMessage,
 } from '@nestjs/websockets';
+import { Drainer } from '../lifecycle/drainer.js';
 import { Payload, RealtimeGateway } from '../realtime/realtime-gateway.decorator.js';
 import {
   CHAT_NAMESPACE,
@@ -22,9 +23,14 @@ export class ChatGateway implements OnGatewayInit<ChatNamespace>, OnGatewayConne
   /** One function shared by every socket (EventEmitter calls it with `this` = the socket). */
   private readonly onDisconnecting: (this: ChatSocket) => void;
 
-  constructor(private readonly chat: ChatService) {
+  constructor(
+    private readonly chat: ChatService,
+    drainer: Drainer,
+  ) {
     this.onDisconnecting = function (this: ChatSocket) {
-      void chat.leaveAll(this);
+      // A drained socket's user is on their way to another instance: presence stays, and
+      // this instance's share is removed once, on the way out, announcing only who is gone.
+      if (!drainer.isDraining) void chat.leaveAll(this);
     };
   }
 

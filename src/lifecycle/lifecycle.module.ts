@@ -1,5 +1,10 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
+import { Drainer, RealtimeServerRef } from './drainer.js';
 import { ShutdownService } from './shutdown.service.js';
 
-@Module({ providers: [ShutdownService] })
+@Global()
+@Module({
+  providers: [ShutdownService, Drainer, RealtimeServerRef],
+  exports: [Drainer, RealtimeServerRef],
+})
 export class LifecycleModule {}

@@ -7,6 +7,7 @@ import {
 import type { Logger } from 'pino';
 import { ReadinessService } from '../health/readiness.service.js';
 import { APP_LOGGER } from '../logging/logging.module.js';
+import { Drainer } from './drainer.js';
 
 /**
  * The shutdown sequence, in order (started by `handleShutdownSignals` or `app.close()`).
@@ -18,6 +19,7 @@ import { APP_LOGGER } from '../logging/logging.module.js';
 export class ShutdownService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   constructor(
     private readonly readiness: ReadinessService,
+    private readonly drainer: Drainer,
     @Inject(APP_LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -25,11 +27,15 @@ export class ShutdownService implements OnApplicationBootstrap, BeforeApplicatio
     this.readiness.markReady();
   }
 
-  beforeApplicationShutdown(): void {
-    // 1. Stop getting traffic: readiness 503 at once.
+  async beforeApplicationShutdown(): Promise<void> {
+    // 1. Stop getting traffic: readiness 503 at once; new handshakes get 503 (engine gate).
     this.readiness.markDraining();
     this.logger.info('draining');
-    // 2. (Draining of sockets in batches comes here.)
-    // 3. NestJS then closes the Socket.IO servers, the adapter's clients and the HTTP server.
+    // 2. Tell every socket, then let the connections go in batches over SHUTDOWN_DRAIN_MS:
+    //    clients reconnect by themselves, elsewhere, spread out. Presence is left alone, so
+    //    users who come back elsewhere do not flap offline and online.
+    await this.drainer.drain();
+    // 3. NestJS then closes the Socket.IO servers, the adapter and its Redis clients (the
+    //    presence store removes this instance's share first), then the HTTP server.
   }
 }

@@ -63,6 +63,11 @@ export class MetricsService {
     help: 'Connections closed because they did not read what they were sent',
     registers: [this.registry],
   });
+  readonly drainDuration = new Gauge({
+    name: 'ws_drain_duration_seconds',
+    help: 'How long the last drain took to let every connection go',
+    registers: [this.registry],
+  });
   readonly draining = new Gauge({
     name: 'ws_draining',
     help: '1 while this instance drains its connections before exiting, else 0',

@@ -16,10 +16,20 @@ import { armTokenExpiry } from './token-expiry.js';
 import { SocketDispatcher } from './socket-dispatcher.js';
 import { type ClusterSetup, createClusterSetup } from './cluster-adapter.js';
 import type { RedisConnections } from '../redis/redis-connections.js';
+import type { ReadinessService } from '../health/readiness.service.js';
+import type { RealtimeServerRef } from '../lifecycle/drainer.js';
 
 export const SOCKET_IO_PATH = '/socket.io';
 
 type RefusalError = Error & { data?: { reason?: string } };
+
+const DRAINING_REFUSAL: Refusal = {
+  status: 503,
+  code: 'UNAVAILABLE',
+  reason: 'draining',
+  message: 'this instance is shutting down; retry',
+  headers: { 'Retry-After': '1' },
+};
 
 /** What the slow-consumer watch reads of an engine.io connection (internal fields). */
 interface EngineClientView {
@@ -39,6 +49,10 @@ export interface RealtimeAdapterDeps {
   readonly config: AppConfig;
   /** Set when `REDIS_URL` is: the adapter then joins the cluster and closes these last. */
   readonly redis?: RedisConnections;
+  /** Where the shutdown sequence finds the server to drain. */
+  readonly serverRef?: RealtimeServerRef;
+  /** While it says draining, new handshakes get 503. */
+  readonly readiness?: ReadinessService;
   /** Namespaces that keep the classic Redis adapter (for `@socket.io/redis-emitter`). */
   readonly classicNamespaces?: readonly string[];
   readonly authenticator: HandshakeAuthenticator;
@@ -92,6 +106,12 @@ export class RealtimeIoAdapter extends IoAdapter {
       ...this.cluster?.serverOptions,
     } as ServerOptions);
     const { ws, http } = this.deps.config;
+    if (this.deps.serverRef) this.deps.serverRef.server = server;
+    const readiness = this.deps.readiness;
+    if (readiness)
+      this.addHandshakeCheck(() =>
+        readiness.current === 'draining' ? DRAINING_REFUSAL : undefined,
+      );
     this.addHandshakeCheck(originCheck(http.corsOrigins));
     this.addHandshakeCheck(connectionCapCheck(server, ws.maxConnections));
     this.watchSlowConsumers(server);

@@ -34,6 +34,7 @@ export async function startApp({ env = {}, imports = [] }: StartOptions = {}): P
     NODE_ENV: 'test',
     JWT_SECRET: TEST_SECRET,
     LOG_LEVEL: 'silent',
+    SHUTDOWN_DRAIN_MS: '500',
     ...env,
   });
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));

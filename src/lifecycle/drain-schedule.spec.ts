@@ -1,0 +1,32 @@
+import { DRAIN_TICK_MS, drainDelays } from './drain-schedule.js';
+
+/** A small deterministic generator, so the test sees the same spread every run. */
+function seeded(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+}
+
+describe('drainDelays', () => {
+  it('spreads connections over 90 % of the window, on ticks', () => {
+    const delays = drainDelays(1000, 10_000, seeded(42));
+    expect(delays).toHaveLength(1000);
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(9000);
+    expect(delays.every((delay) => delay % DRAIN_TICK_MS === 0)).toBe(true);
+  });
+
+  it('does not let most connections go in the first second (no thundering herd)', () => {
+    const delays = drainDelays(1000, 10_000, seeded(7));
+    const firstSecond = delays.filter((delay) => delay <= 1000).length;
+    expect(firstSecond).toBeLessThan(200);
+    const lastQuarter = delays.filter((delay) => delay > 6750).length;
+    expect(lastQuarter).toBeGreaterThan(150);
+  });
+
+  it('with no window, lets every connection go at once', () => {
+    expect(drainDelays(3, 0, seeded(1))).toEqual([0, 0, 0]);
+  });
+});

@@ -1,0 +1,87 @@
+import { EventEmitter } from 'node:events';
+import { jest } from '@jest/globals';
+import type { Logger } from 'pino';
+import type { Server } from 'socket.io';
+import { loadConfig } from '../config/app-config.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { Drainer, RealtimeServerRef } from './drainer.js';
+
+class FakeConn extends EventEmitter {
+  closedAt: number | undefined;
+  close(): void {
+    if (this.closedAt !== undefined) throw new Error('closed twice');
+    this.closedAt = Date.now();
+  }
+}
+
+function fakeServer(connections: FakeConn[]) {
+  const emitted: { conn: FakeConn; event: string; payload: { reconnectInMs: number } }[] = [];
+  const socketsOf = (namespace: string) =>
+    new Map(
+      connections.map((conn, i) => [
+        `${namespace}-${i}`,
+        {
+          conn,
+          emit: (event: string, payload: { reconnectInMs: number }) =>
+            emitted.push({ conn, event, payload }),
+        },
+      ]),
+    );
+  const server = {
+    _nsps: new Map([
+      ['/chat', { sockets: socketsOf('/chat') }],
+      ['/notifications', { sockets: socketsOf('/n') }],
+    ]),
+  };
+  return { server: server as unknown as Server, emitted };
+}
+
+describe('Drainer', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  function drainerFor(server: Server, drainMs: number): Drainer {
+    const loaded = loadConfig({
+      NODE_ENV: 'test',
+      JWT_SECRET: 'x'.repeat(32),
+      SHUTDOWN_DRAIN_MS: String(drainMs),
+    });
+    if (!loaded.ok) throw new Error('config');
+    const ref = new RealtimeServerRef();
+    ref.server = server;
+    const logger = { info: jest.fn() } as unknown as Logger;
+    return new Drainer(ref, new MetricsService(), loaded.config, logger);
+  }
+
+  it('tells every socket, then closes each connection once, at its announced time, within 90 % of the window', async () => {
+    const connections = Array.from({ length: 50 }, () => new FakeConn());
+    const { server, emitted } = fakeServer(connections);
+    const drainer = drainerFor(server, 10_000);
+    const startedAt = Date.now();
+
+    const done = drainer.drain();
+    expect(drainer.isDraining).toBe(true);
+    // Both namespace sockets of each connection were told, with the same delay.
+    expect(emitted).toHaveLength(100);
+    expect(emitted.every(({ event }) => event === 'server:draining')).toBe(true);
+    for (const conn of connections) {
+      const delays = emitted.filter((e) => e.conn === conn).map((e) => e.payload.reconnectInMs);
+      expect(new Set(delays).size).toBe(1);
+    }
+
+    await jest.advanceTimersByTimeAsync(9000);
+    await done;
+    for (const conn of connections) {
+      const announced = emitted.find((e) => e.conn === conn)!.payload.reconnectInMs;
+      expect(conn.closedAt! - startedAt).toBe(announced);
+    }
+    expect(Math.max(...connections.map((conn) => conn.closedAt! - startedAt))).toBeLessThanOrEqual(
+      9000,
+    );
+  });
+
+  it('with no connections, finishes at once', async () => {
+    const { server } = fakeServer([]);
+    await expect(drainerFor(server, 30_000).drain()).resolves.toBeUndefined();
+  });
+});

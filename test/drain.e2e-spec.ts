@@ -1,0 +1,71 @@
+import type { Socket } from 'socket.io-client';
+import { mintToken } from '../src/auth/token-minter.js';
+import { CHAT_NAMESPACE, ChatEvent } from '../src/chat/chat.events.js';
+import { closeAllClients, connectClient, waitFor } from './support/clients.js';
+import { killAllSpawned, spawnApp } from './support/spawn-app.js';
+
+const SECRET = 'drain-test-secret-long-enough-for-hs256-0123456789';
+const DRAIN_MS = 3000;
+const CLIENTS = 40;
+
+afterEach(() => {
+  closeAllClients();
+  killAllSpawned();
+});
+
+describe('SIGTERM drains the instance', () => {
+  it('readiness 503 at once, new handshakes 503, every socket told, let go spread over the window, exit 0 in time', async () => {
+    const app = await spawnApp({ JWT_SECRET: SECRET, SHUTDOWN_DRAIN_MS: String(DRAIN_MS) });
+    const clients: Socket[] = [];
+    for (let i = 0; i < CLIENTS; i++) {
+      clients.push(
+        await connectClient(app.url, CHAT_NAMESPACE, {
+          auth: { token: await mintToken({ secret: SECRET, sub: `u${i}` }) },
+        }),
+      );
+    }
+    const notices = clients.map((socket) =>
+      waitFor<{ reconnectInMs: number }>(socket, ChatEvent.ServerDraining),
+    );
+    const gone = clients.map((socket) =>
+      waitFor<string>(socket, 'disconnect', { timeoutMs: DRAIN_MS + 2000 }).then((reason) => ({
+        reason,
+        at: Date.now(),
+      })),
+    );
+
+    const signalledAt = Date.now();
+    const exited = app.stop('SIGTERM');
+    await Promise.all(notices);
+    expect((await fetch(`${app.url}/health/ready`)).status).toBe(503);
+    expect((await fetch(`${app.url}/health/live`)).status).toBe(200);
+    const handshake = await fetch(`${app.url}/socket.io/?EIO=4&transport=polling`);
+    expect(handshake.status).toBe(503);
+    expect(await handshake.json()).toMatchObject({ reason: 'draining' });
+
+    const departures = await Promise.all(gone);
+    // "transport close": a stock client reconnects by itself (not "io server disconnect").
+    expect(new Set(departures.map((d) => d.reason))).toEqual(new Set(['transport close']));
+    const offsets = departures.map((d) => d.at - signalledAt).sort((x, y) => x - y);
+    // Spread over the window, not all at once: a quarter still connected past 40 % of it.
+    expect(offsets[Math.floor(CLIENTS * 0.75)]).toBeGreaterThan(DRAIN_MS * 0.4);
+    expect(offsets[offsets.length - 1]).toBeLessThan(DRAIN_MS + 1000);
+
+    expect(await exited).toBe(0);
+    expect(Date.now() - signalledAt).toBeLessThan(DRAIN_MS + 5000);
+  });
+
+  it('a second signal exits at once', async () => {
+    const app = await spawnApp({ JWT_SECRET: SECRET, SHUTDOWN_DRAIN_MS: '20000' });
+    const client = await connectClient(app.url, CHAT_NAMESPACE, {
+      auth: { token: await mintToken({ secret: SECRET, sub: 'stays' }) },
+    });
+    const told = waitFor(client, ChatEvent.ServerDraining);
+    const signalledAt = Date.now();
+    const exited = app.stop('SIGTERM');
+    await told;
+    process.kill(app.pid, 'SIGTERM');
+    expect(await exited).toBe(128 + 15);
+    expect(Date.now() - signalledAt).toBeLessThan(5000);
+  });
+});
