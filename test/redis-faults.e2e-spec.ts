@@ -182,6 +182,14 @@ describe.each(['pubsub', 'sharded', 'streams'] as const)(
         };
         await eventually(presentIds, (ids) => ids === 'local,remote,sender', 5000);
         figures.presenceBackAfterRestartMs = Date.now() - restartedAt;
+        // The join refused during the outage left nobody behind.
+        expect(await ack(localPeer, ChatEvent.RoomJoin, { room: 'new-room' })).toMatchObject({
+          ok: true,
+        });
+        expect(await ack(localPeer, ChatEvent.PresenceList, { room: 'new-room' })).toEqual({
+          ok: true,
+          users: [{ id: 'local', name: 'local' }],
+        });
       } finally {
         clearInterval(traffic);
       }
@@ -191,6 +199,8 @@ describe.each(['pubsub', 'sharded', 'streams'] as const)(
         expect(app.output()).not.toMatch(
           /UnhandledPromiseRejection|ERR_UNHANDLED_REJECTION|triggerUncaughtException/,
         );
+        // Handler failures that only say Redis is away are rate-limited like the rest.
+        expect(app.output()).not.toContain('"msg":"event handler failed"');
         // Errors are logged at a sane rate, not once per message.
         const errorLines = app
           .output()

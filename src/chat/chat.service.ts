@@ -50,6 +50,12 @@ export class ChatService {
         this.emitted.left.inc();
       }
     });
+    this.presence.onUsersBack?.((room, users) => {
+      for (const user of users) {
+        namespace.to(room).emit(ChatEvent.PresenceJoined, { room, user });
+        this.emitted.joined.inc();
+      }
+    });
   }
 
   /** The rooms each socket is counted in, in the presence store: what `leaveAll` undoes. */
@@ -126,18 +132,25 @@ export class ChatService {
   /** Counts the socket in the room's presence; announces the user's first socket. */
   private async count(socket: ChatSocket, room: string): Promise<void> {
     const user = userOf(socket);
-    const first = await this.presence.join(room, user, socket.id);
     let rooms = this.counted.get(socket);
     if (!rooms) {
       rooms = new Set();
       this.counted.set(socket, rooms);
     }
+    // Recorded before the write, so a leave or a disconnect meanwhile undoes exactly it.
     rooms.add(room);
-    if (first) {
+    let first: boolean;
+    try {
+      first = await this.presence.join(room, user, socket.id);
+    } catch (error) {
+      rooms.delete(room);
+      throw error;
+    }
+    if (first && rooms.has(room)) {
       socket.to(room).emit(ChatEvent.PresenceJoined, { room, user });
       this.emitted.joined.inc();
     }
-    // It disconnected while the count was in flight: its cleanup has run already.
+    // It disconnected while the count was in flight: its cleanup may have run already.
     if (!socket.connected) await this.uncount(socket, room);
   }
 

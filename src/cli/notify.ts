@@ -41,7 +41,11 @@ async function main(): Promise<void> {
   const socket = { connectTimeout: 5000, reconnectStrategy: false as const };
   const client =
     urls.length > 1
-      ? createCluster({ rootNodes: urls.map((url) => ({ url, socket })), RESP: 2 })
+      ? createCluster({
+          rootNodes: urls.map((url) => ({ url, socket })),
+          defaults: { socket },
+          RESP: 2,
+        })
       : createClient({ url: urls[0], RESP: 2, socket });
   let failure: unknown;
   client.on('error', (error: unknown) => void (failure ??= error));

@@ -43,7 +43,8 @@ export async function createClusterSetup(
     key: CLASSIC_ADAPTER_KEY,
     requestsTimeout: 5000,
   });
-  const catchUp = new StreamsRecoveryCatchUp();
+  // One per namespace: its log and its recovering sockets never mix with another's.
+  const catchUps = new Map<string, StreamsRecoveryCatchUp>();
   let main: AdapterFactory;
   switch (kind) {
     case 'pubsub':
@@ -62,7 +63,11 @@ export async function createClusterSetup(
         maxLen: 10_000,
         blockTimeInMs: 2000,
       });
-      main = (nsp) => catchUp.patch(streams(nsp));
+      main = (nsp) => {
+        const catchUp = new StreamsRecoveryCatchUp();
+        catchUps.set(nsp.name, catchUp);
+        return catchUp.patch(streams(nsp));
+      };
       break;
     }
     default: {
@@ -88,6 +93,6 @@ export async function createClusterSetup(
           }
         : {}),
     },
-    onConnection: (socket) => catchUp.onConnection(socket),
+    onConnection: (socket) => catchUps.get(socket.nsp.name)?.onConnection(socket),
   };
 }

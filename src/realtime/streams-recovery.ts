@@ -40,8 +40,13 @@ interface StreamsAdapterInternals {
 const KEEP_MS = 30_000;
 /** A bound on the log, whatever the traffic: past it the oldest records go. */
 const MAX_LOG = 50_000;
-/** A local broadcast waits at most this long for the stream reader to reach it. */
-const MAX_HOLD_MS = 1000;
+/**
+ * A local broadcast waits for the stream reader to reach it. A reader that is only behind
+ * keeps order; one that made no progress for `STUCK_MS` (Redis gone) releases what waits,
+ * and nothing waits longer than `MAX_HOLD_MS`.
+ */
+const STUCK_MS = 1000;
+const MAX_HOLD_MS = 10_000;
 
 interface Held {
   readonly offset: string;
@@ -63,7 +68,8 @@ interface Held {
  * every instance delivers in stream order. The adapter does not: an instance's own broadcasts
  * go to its sockets as soon as their XADD returns, ahead of earlier entries from other
  * instances still on their way through its reader. Here an own broadcast waits until the
- * reader has reached its entry (at most 1 s, should the reader be stuck), so each instance delivers in stream order.
+ * reader has reached its entry (released after 1 s should the reader be stuck), so each
+ * instance delivers in stream order.
  *
  * While a recovery is under way this records the broadcasts this instance delivers, with
  * their stream offsets. When the recovered socket connects it gets, in order, those meant
@@ -92,6 +98,7 @@ export class StreamsRecoveryCatchUp {
     let fromReader = false;
     const held: Held[] = [];
     let holdTimer: NodeJS.Timeout | undefined;
+    let progressAt = Date.now();
 
     const deliverNow = (offset: string, opts: BroadcastOpts, deliver: Deliver): void => {
       if (this.restoring > 0 || this.pending.size > 0) {
@@ -123,16 +130,18 @@ export class StreamsRecoveryCatchUp {
       while (at > 0 && compareOffsets(held[at - 1].offset, entry.offset) > 0) at -= 1;
       held.splice(at, 0, entry);
       // A reader that is behind or stuck (Redis gone) must not hold local delivery for long.
-      holdTimer ??= setInterval(
-        () => release((e) => Date.now() - e.at >= MAX_HOLD_MS),
-        MAX_HOLD_MS / 5,
-      );
+      holdTimer ??= setInterval(() => {
+        const now = Date.now();
+        const stuck = now - progressAt >= STUCK_MS;
+        release((e) => now - e.at >= MAX_HOLD_MS || (stuck && now - e.at >= STUCK_MS));
+      }, STUCK_MS / 5);
       holdTimer.unref();
     };
 
     target.onRawMessage = (message, offset) => {
       release((entry) => compareOffsets(entry.offset, offset) <= 0);
       position = offset;
+      progressAt = Date.now();
       fromReader = true;
       try {
         onRawMessage(message, offset);

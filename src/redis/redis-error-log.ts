@@ -9,9 +9,15 @@ const UNAVAILABLE = new Set([
   'ReconnectStrategyError',
 ]);
 
-/** An error that only says Redis cannot be reached right now (node-redis's own errors). */
+/**
+ * An error that only says Redis cannot be reached right now. node-redis's error classes do
+ * not set `name`, so they are known by their class; our own deadlines set `name`.
+ */
 export function isRedisUnavailable(error: unknown): boolean {
-  return error instanceof Error && UNAVAILABLE.has(error.name);
+  return (
+    error instanceof Error &&
+    (UNAVAILABLE.has(error.constructor.name) || UNAVAILABLE.has(error.name))
+  );
 }
 
 /** At most one line per window per source, with the count of what was left out. */

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { isCluster, type RedisClient } from './redis-connections.js';
 
 export type Reply = string | number | null | Reply[];
@@ -19,6 +18,7 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): 
       error.name = 'TimeoutError';
       reject(error);
     }, ms);
+    timer.unref();
   });
   promise.catch(() => undefined);
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
@@ -34,21 +34,15 @@ export function execute(client: RedisClient, key: string, args: string[]): Promi
   return withDeadline(reply as unknown as Promise<Reply>, PRESENCE_DEADLINE_MS, args[0]);
 }
 
-/** A Lua script sent by EVALSHA; a node that lacks it gets EVAL once (which caches it). */
+/**
+ * A Lua script, sent whole with EVAL each time. EVALSHA would save the bytes, but after a
+ * Redis restart its NOSCRIPT retry lands a round trip late, behind commands sent after it:
+ * presence writes must keep their order. They are per join and leave, not per message.
+ */
 export class Script {
-  private readonly sha: string;
+  constructor(private readonly source: string) {}
 
-  constructor(private readonly source: string) {
-    this.sha = createHash('sha1').update(source).digest('hex');
-  }
-
-  async run(client: RedisClient, keys: string[], args: string[]): Promise<Reply> {
-    const tail = [String(keys.length), ...keys, ...args];
-    try {
-      return await execute(client, keys[0], ['EVALSHA', this.sha, ...tail]);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return execute(client, keys[0], ['EVAL', this.source, ...tail]);
-    }
+  run(client: RedisClient, keys: string[], args: string[]): Promise<Reply> {
+    return execute(client, keys[0], ['EVAL', this.source, String(keys.length), ...keys, ...args]);
   }
 }

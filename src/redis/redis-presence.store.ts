@@ -66,8 +66,8 @@ return gone
 /**
  * Makes this instance's share of a room in Redis match what it really holds (after Redis
  * lost its data, or after this instance was wrongly taken for dead, or a write failed).
- * ARGV: the instance's field prefix, then (user, name, sockets) triples. Returns [id, name, …]
- * of users now gone.
+ * ARGV: the instance's field prefix, then (user, name, sockets) triples. Returns the users
+ * now gone and those present again, each as [id, name, …].
  */
 const RESYNC_ROOM = new Script(`
 local prefix = ARGV[1]
@@ -95,14 +95,18 @@ for i = 1, #owners, 2 do
     end
   end
 end
+local back = {}
 for user, w in pairs(want) do
   if not w.seen then
     redis.call('HSET', KEYS[3], prefix .. user, w.count)
-    redis.call('HINCRBY', KEYS[1], user, w.count)
+    if redis.call('HINCRBY', KEYS[1], user, w.count) == w.count then
+      table.insert(back, user)
+      table.insert(back, w.name)
+    end
   end
   redis.call('HSET', KEYS[2], user, w.name)
 end
-return gone
+return { gone, back }
 `);
 
 /** Heartbeat in Redis server time; answers 1 when this instance was not listed (Redis lost it, or it was reaped). */
@@ -126,7 +130,8 @@ export interface RedisPresenceOptions {
 
 interface LocalMember {
   readonly name: string;
-  sockets: number;
+  /** This instance's sockets of the user in the room: joins and leaves are idempotent. */
+  readonly sockets: Set<string>;
 }
 
 /**
@@ -134,12 +139,13 @@ interface LocalMember {
  * their sockets on any instance is in it; the join/leave scripts say when the first socket
  * arrives and the last one goes, atomically.
  *
- * Each instance also keeps its own share in memory, the truth for its sockets. Instances
- * heartbeat every TTL/4; one whose heartbeat is older than TTL/2 is taken as dead, and the
- * first instance to claim it removes its share and announces the users who are gone: a
- * crashed instance's users vanish within about 3/4 of `PRESENCE_TTL_S`. An instance that
+ * Each instance also keeps its own share in memory, by socket: the truth for its sockets.
+ * Instances heartbeat every TTL/4; one whose heartbeat is older than TTL/2 is taken as dead,
+ * and the first instance to claim it removes its share and announces the users who are gone:
+ * a crashed instance's users vanish within about 3/4 of `PRESENCE_TTL_S`. An instance that
  * finds itself missing from the heartbeat set (Redis restarted empty, or it was taken for
- * dead during an outage), or whose write failed, writes its share again from memory.
+ * dead during an outage), or whose write failed, writes its share again from memory; after
+ * its own outage it reaps nobody for TTL/2, so the others can beat again first.
  */
 export class RedisPresenceStore implements PresenceStore {
   readonly instanceId: string;
@@ -148,10 +154,12 @@ export class RedisPresenceStore implements PresenceStore {
   private readonly dirty = new Set<string>();
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly listeners: UsersGoneListener[] = [];
+  private readonly joinedListeners: UsersGoneListener[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private ticking = false;
-  /** When the command connection last became ready: others get TTL/2 to beat after an outage. */
-  private readySince = Date.now();
+  private running: Promise<void> | undefined;
+  private closed = false;
+  private lastBeatAt = Date.now();
+  private quietUntil = 0;
 
   constructor(
     private readonly redis: RedisConnections,
@@ -160,10 +168,7 @@ export class RedisPresenceStore implements PresenceStore {
     this.instanceId =
       options.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     redis.onBeforeClose(() => this.shutdown());
-    redis.command.on('ready', () => {
-      this.readySince = Date.now();
-      void this.tick();
-    });
+    redis.command.on('ready', () => void this.tick());
   }
 
   /** Starts the heartbeat and the reaper of dead instances. */
@@ -177,15 +182,23 @@ export class RedisPresenceStore implements PresenceStore {
     this.listeners.push(listener);
   }
 
-  join(room: string, user: UserRef): Promise<boolean> {
-    this.count(room, user, +1);
-    return this.write(room, () =>
-      JOIN.run(this.redis.command, roomKeys(room), [user.id, user.name, this.owner(user.id)]),
-    );
+  /** Users present again after a resync (their `presence:left` may have gone out meanwhile). */
+  onUsersBack(listener: UsersGoneListener): void {
+    this.joinedListeners.push(listener);
   }
 
-  leave(room: string, user: UserRef): Promise<boolean> {
-    this.count(room, user, -1);
+  join(room: string, user: UserRef, socketId: string): Promise<boolean> {
+    if (!this.addLocal(room, user, socketId)) return Promise.resolve(false);
+    return this.write(room, () =>
+      JOIN.run(this.redis.command, roomKeys(room), [user.id, user.name, this.owner(user.id)]),
+    ).catch((error: unknown) => {
+      this.removeLocal(room, user.id, socketId);
+      throw error;
+    });
+  }
+
+  leave(room: string, user: UserRef, socketId: string): Promise<boolean> {
+    if (!this.removeLocal(room, user.id, socketId)) return Promise.resolve(false);
     return this.write(room, () =>
       LEAVE.run(this.redis.command, roomKeys(room), [user.id, this.owner(user.id)]),
     );
@@ -211,73 +224,77 @@ export class RedisPresenceStore implements PresenceStore {
     return gone;
   }
 
-  private async tick(): Promise<void> {
-    if (this.ticking || !this.redis.command.isReady) return;
-    this.ticking = true;
-    try {
-      const missing = (await this.heartbeat()) === 1;
-      if (missing || this.dirty.size > 0)
-        await this.resync(missing ? [...this.local.keys(), ...this.dirty] : [...this.dirty]);
-      const staleAfterMs = this.options.ttlS * 500;
-      // Right after an outage every heartbeat is old: wait until the others could beat again.
-      if (Date.now() - this.readySince < staleAfterMs) return;
-      const stale = (await STALE.run(
-        this.redis.command,
-        [INSTANCES],
-        [String(staleAfterMs)],
-      )) as string[];
-      for (const instanceId of stale) {
-        if (instanceId === this.instanceId) continue;
-        // ZREM answers 1 to exactly one claimant: only that instance reaps and announces.
-        const claimed = await execute(this.redis.command, INSTANCES, [
-          'ZREM',
-          INSTANCES,
-          instanceId,
-        ]);
-        if (claimed !== 1) continue;
-        const gone = await this.reap(instanceId);
-        this.options.logger.warn(
-          { instanceId, rooms: gone.size },
-          'removed the presence of a dead instance',
-        );
-        this.announce(gone);
-      }
-    } catch (error) {
-      this.redis.errors.report('presence', error);
-    } finally {
-      this.ticking = false;
+  private tick(): Promise<void> {
+    if (this.running || this.closed || !this.redis.command.isReady)
+      return this.running ?? Promise.resolve();
+    this.running = this.beat()
+      .catch((error: unknown) => this.redis.errors.report('presence', error))
+      .finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async beat(): Promise<void> {
+    const staleAfterMs = this.options.ttlS * 500;
+    const missing = (await this.heartbeat()) === 1;
+    const now = Date.now();
+    // Back from an outage of our own: every heartbeat is old; let the others beat first.
+    if (now - this.lastBeatAt > staleAfterMs) this.quietUntil = now + staleAfterMs;
+    this.lastBeatAt = now;
+    if (missing) for (const room of this.local.keys()) this.dirty.add(room);
+    if (this.dirty.size > 0) await this.resync();
+    if (now < this.quietUntil) return;
+    const stale = (await STALE.run(
+      this.redis.command,
+      [INSTANCES],
+      [String(staleAfterMs)],
+    )) as string[];
+    for (const instanceId of stale) {
+      if (instanceId === this.instanceId) continue;
+      // ZREM answers 1 to exactly one claimant: only that instance reaps and announces.
+      const claimed = await execute(this.redis.command, INSTANCES, ['ZREM', INSTANCES, instanceId]);
+      if (claimed !== 1) continue;
+      const gone = await this.reap(instanceId);
+      this.options.logger.warn(
+        { instanceId, rooms: gone.size },
+        'removed the presence of a dead instance',
+      );
+      this.announce(this.listeners, gone);
     }
   }
 
-  /** Writes this instance's share of `rooms` again from memory. */
-  private async resync(rooms: string[]): Promise<void> {
-    const gone = new Map<string, UserRef[]>();
-    for (const room of new Set(rooms)) {
+  /** Writes this instance's share of every dirty room again from memory; a room that fails stays dirty. */
+  private async resync(): Promise<void> {
+    let failure: unknown;
+    for (const room of [...this.dirty]) {
       this.dirty.delete(room);
       const members = this.local.get(room) ?? new Map<string, LocalMember>();
       const args = [`${this.instanceId}|`];
-      for (const [id, member] of members) args.push(id, member.name, String(member.sockets));
+      for (const [id, member] of members) args.push(id, member.name, String(member.sockets.size));
       try {
-        const users = pairs(
-          (await RESYNC_ROOM.run(this.redis.command, roomKeys(room), args)) as string[],
-        );
-        if (users.length > 0) gone.set(room, users);
+        const [gone, back] = (await RESYNC_ROOM.run(this.redis.command, roomKeys(room), args)) as [
+          string[],
+          string[],
+        ];
         const key = instanceRooms(this.instanceId);
         await execute(
           this.redis.command,
           key,
           members.size > 0 ? ['SADD', key, room] : ['SREM', key, room],
         );
+        this.announce(this.listeners, new Map([[room, pairs(gone)]]));
+        this.announce(this.joinedListeners, new Map([[room, pairs(back)]]));
       } catch (error) {
         this.dirty.add(room);
-        throw error;
+        failure ??= error;
       }
     }
-    this.announce(gone);
+    if (failure !== undefined) throw failure;
   }
 
-  private announce(gone: Map<string, UserRef[]>): void {
-    for (const [room, users] of gone) for (const listener of this.listeners) listener(room, users);
+  private announce(listeners: UsersGoneListener[], byRoom: Map<string, UserRef[]>): void {
+    for (const [room, users] of byRoom) {
+      if (users.length > 0) for (const listener of listeners) listener(room, users);
+    }
   }
 
   private heartbeat(): Promise<Reply> {
@@ -286,9 +303,11 @@ export class RedisPresenceStore implements PresenceStore {
 
   /** On the way out: stop beating, let the last writes land, then remove what is left. */
   private async shutdown(): Promise<void> {
+    this.closed = true;
     clearInterval(this.timer);
+    await this.running;
     await Promise.allSettled([...this.inflight]);
-    this.announce(await this.reap(this.instanceId));
+    this.announce(this.listeners, await this.reap(this.instanceId));
     await execute(this.redis.command, INSTANCES, ['ZREM', INSTANCES, this.instanceId]);
   }
 
@@ -296,11 +315,10 @@ export class RedisPresenceStore implements PresenceStore {
     return `${this.instanceId}|${userId}`;
   }
 
-  /** This instance's share, in memory; also keeps its room set in Redis (first and last socket). */
-  private count(room: string, user: UserRef, delta: 1 | -1): void {
+  /** Adds a socket to this instance's share; false when it was there already. */
+  private addLocal(room: string, user: UserRef, socketId: string): boolean {
     let members = this.local.get(room);
     if (!members) {
-      if (delta < 0) return;
       members = new Map();
       this.local.set(room, members);
       const key = instanceRooms(this.instanceId);
@@ -308,17 +326,30 @@ export class RedisPresenceStore implements PresenceStore {
         () => undefined,
       );
     }
-    const member = members.get(user.id) ?? { name: user.name, sockets: 0 };
-    member.sockets += delta;
-    if (member.sockets > 0) members.set(user.id, member);
-    else members.delete(user.id);
+    let member = members.get(user.id);
+    if (!member) {
+      member = { name: user.name, sockets: new Set() };
+      members.set(user.id, member);
+    }
+    if (member.sockets.has(socketId)) return false;
+    member.sockets.add(socketId);
+    return true;
+  }
+
+  /** Removes a socket from this instance's share; false when it was not there. */
+  private removeLocal(room: string, userId: string, socketId: string): boolean {
+    const members = this.local.get(room);
+    const member = members?.get(userId);
+    if (!members || !member || !member.sockets.delete(socketId)) return false;
+    if (member.sockets.size === 0) members.delete(userId);
     if (members.size === 0) {
       this.local.delete(room);
       const key = instanceRooms(this.instanceId);
-      void this.write(room, () => execute(this.redis.command, key, ['SREM', key, room])).catch(
+      this.write(room, () => execute(this.redis.command, key, ['SREM', key, room])).catch(
         () => undefined,
       );
     }
+    return true;
   }
 
   /** Runs a write; a failure marks the room for a resync once Redis answers again. */

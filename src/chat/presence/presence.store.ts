@@ -16,6 +16,8 @@ export interface PresenceStore {
    * them with `presence:left`. The in-memory store never has any.
    */
   onUsersGone?(listener: UsersGoneListener): void;
+  /** Users present again after the store rewrote lost state (announced as joined). */
+  onUsersBack?(listener: UsersGoneListener): void;
 }
 
 export type UsersGoneListener = (room: string, users: UserRef[]) => void;
