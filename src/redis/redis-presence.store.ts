@@ -288,7 +288,9 @@ export class RedisPresenceStore implements PresenceStore {
         failure ??= error;
       }
     }
-    if (failure !== undefined) throw failure;
+    if (failure !== undefined) {
+      throw failure instanceof Error ? failure : new Error(String(failure));
+    }
   }
 
   private announce(listeners: UsersGoneListener[], byRoom: Map<string, UserRef[]>): void {
