@@ -289,7 +289,7 @@ export class RedisPresenceStore implements PresenceStore {
       }
     }
     if (failure !== undefined) {
-      throw failure instanceof Error ? failure : new Error(String(failure));
+      throw failure instanceof Error ? failure : new Error('presence resync failed');
     }
   }
 
