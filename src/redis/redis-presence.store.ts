@@ -40,29 +40,6 @@ redis.call('HDEL', KEYS[2], ARGV[1])
 return 1
 `);
 
-/** Removes every socket an instance held in a room; returns [id, name, …] of users now gone. */
-const REAP_ROOM = new Script(`
-local gone = {}
-local prefix = ARGV[1]
-local owners = redis.call('HGETALL', KEYS[3])
-for i = 1, #owners, 2 do
-  local field = owners[i]
-  if string.sub(field, 1, #prefix) == prefix then
-    local user = string.sub(field, #prefix + 1)
-    redis.call('HDEL', KEYS[3], field)
-    local n = redis.call('HINCRBY', KEYS[1], user, -tonumber(owners[i + 1]))
-    if n <= 0 then
-      local name = redis.call('HGET', KEYS[2], user)
-      redis.call('HDEL', KEYS[1], user)
-      redis.call('HDEL', KEYS[2], user)
-      table.insert(gone, user)
-      table.insert(gone, name or user)
-    end
-  end
-end
-return gone
-`);
-
 /**
  * Makes this instance's share of a room in Redis match what it really holds (after Redis
  * lost its data, or after this instance was wrongly taken for dead, or a write failed).
@@ -215,9 +192,11 @@ export class RedisPresenceStore implements PresenceStore {
     const rooms = (await execute(this.redis.command, roomsKey, ['SMEMBERS', roomsKey])) as string[];
     const gone = new Map<string, UserRef[]>();
     for (const room of rooms) {
-      const users = pairs(
-        (await REAP_ROOM.run(this.redis.command, roomKeys(room), [`${instanceId}|`])) as string[],
-      );
+      // A share with nobody in it: the instance's every socket leaves the room.
+      const [left] = (await RESYNC_ROOM.run(this.redis.command, roomKeys(room), [
+        `${instanceId}|`,
+      ])) as [string[], string[]];
+      const users = pairs(left);
       if (users.length > 0) gone.set(room, users);
     }
     await execute(this.redis.command, roomsKey, ['DEL', roomsKey]);
