@@ -5,6 +5,7 @@ import { NOTIFICATIONS_NAMESPACE } from '../src/notifications/notifications.even
 import { NotificationsService } from '../src/notifications/notifications.service.js';
 import { MAX_BUFFERED_BYTES } from '../src/realtime/realtime-io.adapter.js';
 import { startApp, type TestApp } from './support/app-harness.js';
+import { eventually } from './support/eventually.js';
 import {
   closeAllClients,
   connectClient,
@@ -103,11 +104,11 @@ describe('connection caps', () => {
     expect(third.data).toEqual({ code: 'TOO_MANY_CONNECTIONS', reason: 'too_many_connections' });
     first.disconnect();
     // Once the server has seen that close, the user is under the cap again.
-    const deadline = Date.now() + 5000;
-    while ((await metric(server, /^ws_connected_sockets\{namespace="\/chat"\}/)) > 1) {
-      if (Date.now() > deadline) throw new Error('the server did not see the close within 5 s');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await eventually(
+      () => metric(server, /^ws_connected_sockets\{namespace="\/chat"\}/),
+      (n) => n <= 1,
+      5000,
+    );
     const again = await connectClient(server.url, CHAT_NAMESPACE, { auth: { token } });
     expect(again.connected).toBe(true);
   });
@@ -187,11 +188,11 @@ describe('heartbeat, payload bound and slow consumers', () => {
     const chunk = 'z'.repeat(16_384);
     for (let i = 0; i < 6000; i++) notifications.notifyUser('sleepy', 'bulk', chunk);
     // The paused client cannot see the close itself; the server's count is the witness.
-    const deadline = Date.now() + 5000;
-    while ((await metric(server, /^ws_slow_consumer_disconnections_total/)) < 1) {
-      if (Date.now() > deadline) throw new Error('the slow consumer was not closed within 5 s');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await eventually(
+      () => metric(server, /^ws_slow_consumer_disconnections_total/),
+      (n) => n >= 1,
+      5000,
+    );
     expect(await metric(server, /^ws_connected_sockets\{namespace="\/notifications"\}/)).toBe(0);
     ws.terminate();
   });

@@ -12,6 +12,7 @@ import {
 } from '../src/chat/chat.events.js';
 import { closeAllClients, connectClient, record, waitFor } from './support/clients.js';
 import { ack, joinRoom } from './support/cluster-harness.js';
+import { eventually } from './support/eventually.js';
 import {
   freePort,
   redisAvailable,
@@ -23,22 +24,6 @@ import { killAllSpawned, runMainToExit, spawnApp, type SpawnedApp } from './supp
 
 const NOTIFY_CLI = fileURLToPath(new URL('../dist/cli/notify.js', import.meta.url));
 const SECRET = 'redis-faults-secret-long-enough-for-hs256-0123456789';
-
-/** Polls a condition that has no event to await (an HTTP status), within a deadline. */
-async function eventually<T>(
-  probe: () => Promise<T>,
-  accept: (value: T) => boolean,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (accept(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`condition not met within ${timeoutMs} ms (last: ${String(value)})`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const readiness = (app: SpawnedApp) => () =>
   fetch(`${app.url}/health/ready`).then((res) => res.status);
