@@ -1,7 +1,14 @@
 import { CHAT_NAMESPACE, ChatEvent } from '../src/chat/chat.events.js';
 import { ReadinessService } from '../src/health/readiness.service.js';
+import { Drainer } from '../src/lifecycle/drainer.js';
 import { startApp, type TestApp } from './support/app-harness.js';
-import { closeAllClients, connectClient, createClient, connectError } from './support/clients.js';
+import {
+  closeAllClients,
+  connectClient,
+  createClient,
+  connectError,
+  waitFor,
+} from './support/clients.js';
 
 describe('health and metrics routes', () => {
   let server: TestApp;
@@ -63,6 +70,21 @@ describe('health and metrics routes', () => {
     expect(text).toContain('ws_draining 0');
     expect(text).toMatch(/process_cpu_seconds_total \d/);
     expect(text).toMatch(/nodejs_eventloop_lag_seconds \d/);
+  });
+
+  it('the drain lets a connected socket go and records how long it took', async () => {
+    const chat = await connectClient(server.url, CHAT_NAMESPACE, {
+      auth: { token: await server.token('drained-user') },
+    });
+    const gone = waitFor<string>(chat, 'disconnect');
+    await server.app.get(Drainer).drain();
+    expect(await gone).toBe('transport close');
+    // SHUTDOWN_DRAIN_MS is 500 in the harness: the drain waits out its window.
+    const seconds = Number(
+      /^ws_drain_duration_seconds (\S+)$/m.exec(await (await get('/metrics')).text())?.[1],
+    );
+    expect(seconds).toBeGreaterThanOrEqual(0.5);
+    expect(seconds).toBeLessThan(2);
   });
 
   // Runs last: the app stays draining afterwards.

@@ -1,4 +1,4 @@
-import { DRAIN_TICK_MS, drainDelays } from './drain-schedule.js';
+import { DRAIN_TICK_MS, drainDelays, drainSpreadMs } from './drain-schedule.js';
 
 /** A small deterministic generator, so the test sees the same spread every run. */
 function seeded(seed: number): () => number {
@@ -10,19 +10,34 @@ function seeded(seed: number): () => number {
 }
 
 describe('drainDelays', () => {
-  it('spreads connections over 90 % of the window, on ticks', () => {
-    const delays = drainDelays(1000, 10_000, seeded(42));
+  it('keeps the end of the window free: 10 %, at least 2 s, at most half', () => {
+    expect(drainSpreadMs(30_000)).toBe(27_000);
+    expect(drainSpreadMs(10_000)).toBe(8000);
+    expect(drainSpreadMs(4000)).toBe(2000);
+    expect(drainSpreadMs(1000)).toBe(500);
+    expect(drainSpreadMs(0)).toBe(0);
+  });
+
+  it('spreads connections over the window less its reserve, on ticks', () => {
+    const delays = drainDelays(1000, 30_000, seeded(42));
     expect(delays).toHaveLength(1000);
     expect(Math.min(...delays)).toBeGreaterThanOrEqual(0);
-    expect(Math.max(...delays)).toBeLessThanOrEqual(9000);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(27_000);
+    expect(Math.max(...delays)).toBeGreaterThan(26_000);
+    expect(delays.every((delay) => delay % DRAIN_TICK_MS === 0)).toBe(true);
+  });
+
+  it('stays on ticks when the spread is not a whole number of them', () => {
+    const delays = drainDelays(1000, 3333, seeded(3));
+    expect(Math.max(...delays)).toBeLessThanOrEqual(drainSpreadMs(3333));
     expect(delays.every((delay) => delay % DRAIN_TICK_MS === 0)).toBe(true);
   });
 
   it('does not let most connections go in the first second (no thundering herd)', () => {
     const delays = drainDelays(1000, 10_000, seeded(7));
-    const firstSecond = delays.filter((delay) => delay <= 1000).length;
+    const firstSecond = delays.filter((delay) => delay < 1000).length;
     expect(firstSecond).toBeLessThan(200);
-    const lastQuarter = delays.filter((delay) => delay > 6750).length;
+    const lastQuarter = delays.filter((delay) => delay >= 6000).length;
     expect(lastQuarter).toBeGreaterThan(150);
   });
 

@@ -10,6 +10,9 @@ import { DRAIN_TICK_MS, drainDelays } from './drain-schedule.js';
 
 type Connection = Socket['conn'];
 
+const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
 /** Holds the Socket.IO server for the shutdown sequence; the adapter sets it when it builds it. */
 @Injectable()
 export class RealtimeServerRef {
@@ -17,7 +20,8 @@ export class RealtimeServerRef {
 }
 
 /**
- * Lets every connection go, spread over `SHUTDOWN_DRAIN_MS`. Each socket is first told
+ * Lets every connection go, spread over `SHUTDOWN_DRAIN_MS` less a reserve at its end
+ * (`drainSpreadMs`), then waits out the window. Each socket is first told
  * `server:draining { reconnectInMs }`; then its underlying connection is closed, which a stock
  * socket.io client sees as "transport close" and answers by reconnecting with its backoff, to
  * another instance behind the load balancer. (`socket.disconnect(true)` would give "io server
@@ -65,6 +69,9 @@ export class Drainer {
     }
     this.logger.info({ connections: connections.size, windowMs }, 'draining connections');
     await this.letGo(byTick);
+    // The reserve at the end of the window: the last clients let go reconnect elsewhere
+    // before the close removes this instance's presence entries.
+    if (connections.size > 0) await sleep(startedAt + windowMs - Date.now());
     const durationMs = Date.now() - startedAt;
     this.metrics.drainDuration.set(durationMs / 1000);
     this.logger.info({ connections: connections.size, durationMs }, 'drain finished');

@@ -25,6 +25,11 @@ export interface EngineGateOptions {
   readonly path: string;
   /** Read on every handshake, so checks added later take effect. */
   readonly checks: readonly HandshakeCheck[];
+  /**
+   * A check on a request that names a session (`sid`). A draining instance answers 503 to
+   * the sessions it does not hold, so a proxy retries them on the instance that does.
+   */
+  readonly sessionCheck?: (sid: string) => Refusal | undefined;
   /** CORS headers for a refused polling request, so a browser can read the status. */
   readonly corsHeaders: (req: IncomingMessage) => Record<string, string>;
   readonly onRefused: (req: IncomingMessage, refusal: Refusal) => void;
@@ -71,9 +76,7 @@ export function installEngineGate(httpServer: HttpServer, options: EngineGateOpt
   httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const pass = (): void =>
       requestListeners.forEach((listener) => listener.call(httpServer, req, res));
-    if (req.method === 'OPTIONS' || !isNewSession(req, options.path)) return pass();
-    void decide(req).then((refusal) => {
-      if (!refusal) return pass();
+    const refuse = (refusal: Refusal): void => {
       options.onRefused(req, refusal);
       const body = JSON.stringify(refusalBody(refusal));
       res.writeHead(refusal.status, {
@@ -83,7 +86,14 @@ export function installEngineGate(httpServer: HttpServer, options: EngineGateOpt
         ...options.corsHeaders(req),
       });
       res.end(body);
-    });
+    };
+    const session = req.method === 'OPTIONS' ? NOT_ENGINE : sessionOf(req, options.path);
+    if (session === NOT_ENGINE) return pass();
+    if (session !== NEW_SESSION) {
+      const refusal = options.sessionCheck?.(session);
+      return refusal ? refuse(refusal) : pass();
+    }
+    void decide(req).then((refusal) => (refusal ? refuse(refusal) : pass()));
   });
 
   httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -94,29 +104,38 @@ export function installEngineGate(httpServer: HttpServer, options: EngineGateOpt
       socket.off('error', onError);
       upgradeListeners.forEach((listener) => listener.call(httpServer, req, socket, head));
     };
-    if (!isNewSession(req, options.path)) return pass();
-    socket.on('error', onError);
-    void decide(req).then((refusal) => {
-      if (!refusal) return pass();
+    const refuse = (refusal: Refusal): void => {
       options.onRefused(req, refusal);
       writeRawResponse(socket, refusal);
-    });
+    };
+    const session = sessionOf(req, options.path);
+    if (session === NOT_ENGINE) return pass();
+    if (session !== NEW_SESSION) {
+      const refusal = options.sessionCheck?.(session);
+      return refusal ? refuse(refusal) : pass();
+    }
+    socket.on('error', onError);
+    void decide(req).then((refusal) => (refusal ? refuse(refusal) : pass()));
   });
 }
 
+const NOT_ENGINE = Symbol('not an engine.io request');
+const NEW_SESSION = Symbol('opens a session');
+
 /**
- * A request for engine.io that opens a session. The query is parsed the way engine.io does
- * it and left on `req._query`, which engine.io then uses as it is: the gate and engine.io
- * read the same `sid`, whatever tricks the URL plays (`sid=`, repeated keys, fragments).
+ * Whether a request is for engine.io and, if so, the session it names or `NEW_SESSION`. The
+ * query is parsed the way engine.io does it and left on `req._query`, which engine.io then
+ * uses as it is: the gate and engine.io read the same `sid`, whatever tricks the URL plays
+ * (`sid=`, repeated keys, fragments).
  */
-function isNewSession(
+function sessionOf(
   req: IncomingMessage & { _query?: Record<string, string> },
   path: string,
-): boolean {
+): string | typeof NOT_ENGINE | typeof NEW_SESSION {
   const url = req.url ?? '';
-  if (!url.startsWith(path)) return false;
+  if (!url.startsWith(path)) return NOT_ENGINE;
   req._query ??= Object.fromEntries(new URL(url, 'https://socket.io').searchParams.entries());
-  return !req._query.sid;
+  return req._query.sid || NEW_SESSION;
 }
 
 function refusalBody(refusal: Refusal): object {

@@ -120,6 +120,12 @@ export class RealtimeIoAdapter extends IoAdapter {
       installEngineGate(httpServer, {
         path: `${SOCKET_IO_PATH}/`,
         checks: this.handshakeChecks,
+        // A proxy's hash can send another instance's session here (nginx `ip_hash` once
+        // this instance's `fail_timeout` ran out): 503 lets it retry where the session is.
+        sessionCheck: (sid) =>
+          readiness?.current === 'draining' && !Object.hasOwn(engineClients(server), sid)
+            ? DRAINING_REFUSAL
+            : undefined,
         corsHeaders: (req) => this.corsHeaders(req),
         onRefused: (req, refusal) => this.onRefused(req, refusal),
         onError: (error) => this.deps.logger.error({ err: error }, 'handshake check failed'),
@@ -238,8 +244,7 @@ export class RealtimeIoAdapter extends IoAdapter {
    */
   private watchSlowConsumers(server: Server): void {
     const timer = setInterval(() => {
-      const { clients } = server.engine as unknown as { clients: Record<string, EngineClientView> };
-      for (const client of Object.values(clients)) {
+      for (const client of Object.values(engineClients(server))) {
         const bytes = client.transport.socket?.bufferedAmount ?? 0;
         if (client.writeBuffer.length <= MAX_BUFFERED_PACKETS && bytes <= MAX_BUFFERED_BYTES)
           continue;
@@ -292,4 +297,9 @@ export class RealtimeIoAdapter extends IoAdapter {
       Vary: 'Origin',
     };
   }
+}
+
+/** engine.io's open connections by session id (typed `protected`, read here). */
+function engineClients(server: Server): Readonly<Record<string, EngineClientView>> {
+  return (server.engine as unknown as { clients: Record<string, EngineClientView> }).clients;
 }

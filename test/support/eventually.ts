@@ -3,7 +3,7 @@
  * deadline, and fails naming the last value seen.
  */
 export async function eventually<T>(
-  probe: () => Promise<T>,
+  probe: () => T | Promise<T>,
   accept: (value: T) => boolean,
   timeoutMs: number,
 ): Promise<T> {
