@@ -32,6 +32,7 @@ function fakeServer(connections: FakeConn[]) {
       ['/chat', { sockets: socketsOf('/chat') }],
       ['/notifications', { sockets: socketsOf('/n') }],
     ]),
+    engine: { clients: Object.fromEntries(connections.map((conn, i) => [`sid${i}`, conn])) },
   };
   return { server: server as unknown as Server, emitted };
 }
@@ -90,5 +91,39 @@ describe('Drainer', () => {
   it('with no connections, finishes at once', async () => {
     const { server } = fakeServer([]);
     await expect(drainerFor(server, 30_000).drain()).resolves.toBeUndefined();
+  });
+});
+
+describe('Drainer, connections that arrive late', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('a connection that appears mid-drain (its handshake was past the check) is let go in the spread too', async () => {
+    const early = Array.from({ length: 5 }, () => new FakeConn());
+    const { server } = fakeServer(early);
+    const loaded = loadConfig({
+      NODE_ENV: 'test',
+      JWT_SECRET: 'x'.repeat(32),
+      SHUTDOWN_DRAIN_MS: '10000',
+    });
+    if (!loaded.ok) throw new Error('config');
+    const ref = new RealtimeServerRef();
+    ref.server = server;
+    const drainer = new Drainer(ref, new MetricsService(), loaded.config, {
+      info: jest.fn(),
+    } as unknown as Logger);
+    const startedAt = Date.now();
+    const done = drainer.drain();
+    // A second call (app.close() after a test drained by hand) joins the same drain.
+    expect(drainer.drain()).toBe(done);
+
+    await jest.advanceTimersByTimeAsync(3000);
+    const late = new FakeConn();
+    (server.engine as unknown as { clients: Record<string, FakeConn> }).clients.late = late;
+    await jest.advanceTimersByTimeAsync(5000);
+    expect(late.closedAt! - startedAt).toBeGreaterThanOrEqual(3000);
+    expect(late.closedAt! - startedAt).toBeLessThanOrEqual(8000);
+    await jest.advanceTimersByTimeAsync(2000);
+    await done;
   });
 });

@@ -7,6 +7,8 @@ export interface ShutdownSignalOptions {
   readonly deadlineMs: number;
   readonly logger: Logger;
   readonly exit?: (code: number) => void;
+  /** Where the signals come from (the process; a plain emitter in unit tests). */
+  readonly signals?: Pick<NodeJS.EventEmitter, 'on'>;
 }
 
 /**
@@ -16,7 +18,12 @@ export interface ShutdownSignalOptions {
  * process would end "killed by SIGTERM" rather than with code 0, and it has no deadline.
  */
 export function handleShutdownSignals(app: INestApplication, options: ShutdownSignalOptions): void {
-  const { deadlineMs, logger, exit = (code: number) => process.exit(code) } = options;
+  const {
+    deadlineMs,
+    logger,
+    exit = (code: number) => process.exit(code),
+    signals = process,
+  } = options;
   let closing = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (closing) {
@@ -38,11 +45,12 @@ export function handleShutdownSignals(app: INestApplication, options: ShutdownSi
         exit(0);
       },
       (error: unknown) => {
+        clearTimeout(deadline);
         logger.error({ err: error }, 'shutdown failed');
         exit(1);
       },
     );
   };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  signals.on('SIGTERM', onSignal);
+  signals.on('SIGINT', onSignal);
 }

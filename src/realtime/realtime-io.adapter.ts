@@ -9,6 +9,7 @@ import type { AuthUser } from '../auth/auth-user.js';
 import { HandshakeAuthenticator } from '../auth/handshake-authenticator.js';
 import type { AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { engineClients } from './engine-clients.js';
 import { installEngineGate, type HandshakeCheck, type Refusal } from './engine-gate.js';
 import { corsOrigin, isAllowedOrigin } from './origin-policy.js';
 import { connectionCapCheck, originCheck, UserConnectionCap } from './protection.js';
@@ -29,6 +30,13 @@ const DRAINING_REFUSAL: Refusal = {
   reason: 'draining',
   message: 'this instance is shutting down; retry',
   headers: { 'Retry-After': '1' },
+};
+
+/** A draining instance's answer to a session it does not hold: retry where it is. */
+const FOREIGN_SESSION_REFUSAL: Refusal = {
+  ...DRAINING_REFUSAL,
+  reason: 'draining_foreign_session',
+  message: 'this instance is shutting down and does not hold this session; retry',
 };
 
 /** What the slow-consumer watch reads of an engine.io connection (internal fields). */
@@ -124,7 +132,7 @@ export class RealtimeIoAdapter extends IoAdapter {
         // this instance's `fail_timeout` ran out): 503 lets it retry where the session is.
         sessionCheck: (sid) =>
           readiness?.current === 'draining' && !Object.hasOwn(engineClients(server), sid)
-            ? DRAINING_REFUSAL
+            ? FOREIGN_SESSION_REFUSAL
             : undefined,
         corsHeaders: (req) => this.corsHeaders(req),
         onRefused: (req, refusal) => this.onRefused(req, refusal),
@@ -244,7 +252,8 @@ export class RealtimeIoAdapter extends IoAdapter {
    */
   private watchSlowConsumers(server: Server): void {
     const timer = setInterval(() => {
-      for (const client of Object.values(engineClients(server))) {
+      const clients = Object.values(engineClients(server)) as unknown as EngineClientView[];
+      for (const client of clients) {
         const bytes = client.transport.socket?.bufferedAmount ?? 0;
         if (client.writeBuffer.length <= MAX_BUFFERED_PACKETS && bytes <= MAX_BUFFERED_BYTES)
           continue;
@@ -297,9 +306,4 @@ export class RealtimeIoAdapter extends IoAdapter {
       Vary: 'Origin',
     };
   }
-}
-
-/** engine.io's open connections by session id (typed `protected`, read here). */
-function engineClients(server: Server): Readonly<Record<string, EngineClientView>> {
-  return (server.engine as unknown as { clients: Record<string, EngineClientView> }).clients;
 }
