@@ -1,19 +1,28 @@
 /**
- * A rolling deploy, for real: nginx (`ip_hash`) in front of two `node dist/main.js`
+ * A rolling deploy, for real: nginx with the shipped `docker/nginx.conf` (sticky by client
+ * address) in front of two `node dist/main.js`
  * instances joined through Redis, 200 stock socket.io clients in rooms of 10 sending
  * steadily, and SIGTERM to one instance. Every client must come back on the survivor with
  * nothing but the stock client's reconnection, and every message is counted.
  *
  * `DRAIN_REPORT=1 npm run test:e2e -- rolling-deploy` prints the figures.
  */
+import { readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { io, type Socket } from 'socket.io-client';
 import { mintToken } from '../src/auth/token-minter.js';
+import { renderNginxConfig } from '../src/cli/balancer-config.js';
 import { drainSpreadMs } from '../src/lifecycle/drain-schedule.js';
 import { CHAT_NAMESPACE, ChatEvent, type ChatMessage } from '../src/chat/chat.events.js';
 import type { Ack } from '../src/realtime/ws-error.js';
 import { eventually } from './support/eventually.js';
-import { killAllNginx, type Nginx, nginxAvailable, startNginx } from './support/nginx.js';
+import {
+  available,
+  type Balancer,
+  killAllBalancers,
+  NGINX,
+  startNginx,
+} from './support/balancers.js';
 import { redisAvailable, type RedisServer, startRedis, stopAllRedis } from './support/redis.js';
 import { killAllSpawned, type SpawnedApp, spawnApp } from './support/spawn-app.js';
 
@@ -23,38 +32,14 @@ const ROOM_SIZE = 10;
 const DRAIN_MS = 6000;
 const SEND_EVERY_MS = 1000;
 const ACK_TIMEOUT_MS = 10_000;
-/** ip_hash keys on the first three octets: clients bind to 127.N.0.1 to spread over both. */
+/** The balancer hashes the client address: clients bind to 127.N.0.1 to spread over both. */
 const SOURCE_NETWORKS = 64;
 const REPORT = process.env.DRAIN_REPORT === '1';
 
+/** The shipped `docker/nginx.conf`, listening on `port`, in front of `upstreams`. */
 function nginxConfig(upstreams: string[]): (port: number) => string {
-  return (port) => `
-worker_processes 1;
-events { worker_connections 2048; }
-http {
-  access_log off;
-  map $http_upgrade $connection_upgrade { default upgrade; '' close; }
-  upstream app {
-    ip_hash;
-${upstreams.map((address) => `    server ${address} max_fails=1 fail_timeout=1s;`).join('\n')}
-  }
-  server {
-    listen 127.0.0.1:${port};
-    location / {
-      proxy_pass http://app;
-      proxy_http_version 1.1;
-      proxy_set_header Upgrade $http_upgrade;
-      proxy_set_header Connection $connection_upgrade;
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      # A draining instance answers 503 to what it cannot serve, having done nothing with it:
-      # safe to retry elsewhere, POSTs (polling writes) included.
-      proxy_next_upstream error timeout http_503 non_idempotent;
-      proxy_read_timeout 75s;
-    }
-  }
-}
-`;
+  const template = readFileSync(new URL('../docker/nginx.conf', import.meta.url), 'utf8');
+  return (port) => renderNginxConfig(template, { listen: `127.0.0.1:${port}`, upstreams });
 }
 
 /** One user: joins its room, sends a numbered message every second while it is in it. */
@@ -208,19 +193,19 @@ const percentile = (sorted: number[], p: number): number =>
 beforeAll(() => {
   if (!redisAvailable())
     throw new Error('redis-server is not on PATH: apt-get install redis-server');
-  if (!nginxAvailable()) throw new Error('nginx is not on PATH: apt-get install nginx');
+  if (!available(NGINX)) throw new Error('nginx is not on PATH: apt-get install nginx');
 });
 
 describe.each(['streams', 'pubsub'] as const)('a rolling deploy behind nginx (%s)', (adapter) => {
   let redis: RedisServer;
-  let nginx: Nginx | undefined;
+  let nginx: Balancer | undefined;
   let peers: Peer[] = [];
 
   afterAll(async () => {
     for (const peer of peers) peer.close();
     killAllSpawned();
     await nginx?.stop();
-    killAllNginx();
+    killAllBalancers();
     await stopAllRedis();
   });
 
@@ -254,7 +239,7 @@ describe.each(['streams', 'pubsub'] as const)('a rolling deploy behind nginx (%s
     );
     const [onLeaving, onStaying] = [await chatSockets(leaving), await chatSockets(staying)];
     expect(onLeaving + onStaying).toBe(CLIENTS);
-    // ip_hash over 64 source networks puts a good share on each instance.
+    // Hashing 64 source addresses puts a good share on each instance.
     expect(Math.min(onLeaving, onStaying)).toBeGreaterThan(CLIENTS * 0.25);
 
     // Steady traffic: every peer has had a message acknowledged before the signal.
