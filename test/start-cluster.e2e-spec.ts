@@ -86,8 +86,8 @@ it('brings the topology up, serves a sticky, cluster-wide chat, and takes it all
       Number(m[1]),
     );
   };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
   const exited = once(child, 'exit');
 
   const url = await new Promise<string>((resolve, reject) => {
@@ -98,7 +98,7 @@ it('brings the topology up, serves a sticky, cluster-wide chat, and takes it all
       clearTimeout(timer);
       resolve(match[1]);
     };
-    child.stdout!.on('data', onData);
+    child.stdout.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`exited with ${code} before ready:\n${out}`));

@@ -97,7 +97,7 @@ async function launch(
   const child = spawn(run[0], run[1], { stdio: ['ignore', 'ignore', 'pipe'] });
   running.add(child);
   let out = '';
-  child.stderr!.on('data', (chunk: Buffer) => void (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => void (out += chunk.toString()));
   const exited = once(child, 'exit');
   child.once('exit', () => running.delete(child));
   const url = `http://127.0.0.1:${port}`;
