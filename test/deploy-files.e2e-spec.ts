@@ -33,6 +33,118 @@ function expectAppAccepts(env: Record<string, string>): void {
   expect(loaded.ok ? [] : loaded.issues).toEqual([]);
 }
 
+/**
+ * Keys each platform documents for these files (fly.toml reference, Render Blueprint spec,
+ * Railway config-as-code reference): an invented or misspelled key is ignored by the
+ * platform without a word, so the test refuses it.
+ */
+const KNOWN_KEYS = {
+  fly: [
+    'app',
+    'primary_region',
+    'kill_signal',
+    'kill_timeout',
+    'swap_size_mb',
+    'console_command',
+    'build',
+    'deploy',
+    'env',
+    'http_service',
+    'services',
+    'checks',
+    'mounts',
+    'processes',
+    'statics',
+    'metrics',
+    'vm',
+    'restart',
+    'experimental',
+  ],
+  flyHttpService: [
+    'internal_port',
+    'force_https',
+    'auto_stop_machines',
+    'auto_start_machines',
+    'min_machines_running',
+    'processes',
+    'concurrency',
+    'checks',
+    'tls_options',
+    'http_options',
+  ],
+  flyConcurrency: ['type', 'soft_limit', 'hard_limit'],
+  flyCheck: [
+    'grace_period',
+    'interval',
+    'timeout',
+    'method',
+    'path',
+    'protocol',
+    'tls_skip_verify',
+    'headers',
+  ],
+  flyVm: ['size', 'memory', 'cpus', 'cpu_kind', 'gpus', 'gpu_kind', 'processes'],
+  renderService: [
+    'type',
+    'name',
+    'runtime',
+    'plan',
+    'region',
+    'numInstances',
+    'scaling',
+    'dockerfilePath',
+    'dockerContext',
+    'dockerCommand',
+    'healthCheckPath',
+    'maxShutdownDelaySeconds',
+    'envVars',
+    'autoDeploy',
+    'branch',
+    'rootDir',
+    'disk',
+    'domains',
+    'preDeployCommand',
+    'buildFilter',
+    'repo',
+    'previews',
+    'ipAllowList',
+    'maxmemoryPolicy',
+  ],
+  renderEnvVar: [
+    'key',
+    'value',
+    'generateValue',
+    'fromService',
+    'fromDatabase',
+    'sync',
+    'fromGroup',
+  ],
+  railway: ['$schema', 'build', 'deploy', 'environments'],
+  railwayBuild: ['builder', 'dockerfilePath', 'buildCommand', 'watchPatterns', 'railpackVersion'],
+  railwayDeploy: [
+    'startCommand',
+    'preDeployCommand',
+    'numReplicas',
+    'healthcheckPath',
+    'healthcheckTimeout',
+    'restartPolicyType',
+    'restartPolicyMaxRetries',
+    'overlapSeconds',
+    'drainingSeconds',
+    'cronSchedule',
+    'sleepApplication',
+    'region',
+    'multiRegionConfig',
+    'runtime',
+    'limitOverride',
+    'requiredMountPath',
+  ],
+};
+
+function expectOnlyKeys(object: object, known: readonly string[]): void {
+  expect(Object.keys(object).filter((key) => !known.includes(key))).toEqual([]);
+}
+
 const seconds = (value: string | number): number => {
   if (typeof value === 'number') return value;
   const match = /^(\d+)(ms|s|m)?$/.exec(value);
@@ -165,9 +277,14 @@ describe('docker/compose.yml', () => {
 
   it('puts nginx in front with docker/nginx.conf, whose upstream lists exactly the app services', () => {
     expect(services.nginx.volumes).toContain('./nginx.conf:/etc/nginx/nginx.conf:ro');
+    // `resolve` on upstream servers needs nginx 1.27.3 or later.
+    expect(services.nginx.image).toMatch(/^nginx:1\.(2[89]|[3-9]\d)/);
+    expect(nginxConf).toMatch(/^\s*resolver 127\.0\.0\.11 /m);
     expect(services.nginx.ports).toEqual(['8080:80']);
     expect(nginxConf).toMatch(/^\s*listen 80;/m);
-    const upstream = [...nginxConf.matchAll(/^\s*server (app-\d+):3000 /gm)].map((m) => m[1]);
+    const upstream = [...nginxConf.matchAll(/^\s*server (app-\d+):3000 .* resolve;$/gm)].map(
+      (m) => m[1],
+    );
     expect(upstream).toEqual(apps);
     expect(Object.keys(services.nginx.depends_on!)).toEqual(apps);
   });
@@ -177,6 +294,8 @@ describe('docker/compose.yml', () => {
     expect(nginxConf).toMatch(/proxy_set_header Upgrade \$http_upgrade;/);
     expect(nginxConf).toMatch(/proxy_set_header Connection \$connection_upgrade;/);
     expect(nginxConf).toMatch(/proxy_http_version 1\.1;/);
+    // The port stays in Host: the app's same-origin check compares it with Origin.
+    expect(nginxConf).toMatch(/proxy_set_header Host \$http_host;/);
     const timeout = /proxy_read_timeout (\d+)s;/.exec(nginxConf);
     expect(Number(timeout?.[1])).toBeGreaterThan(HEARTBEAT_S);
     expect(nginxConf).toMatch(/proxy_next_upstream error timeout http_503 non_idempotent;/);
@@ -346,6 +465,11 @@ describe('deploy/paas', () => {
     expect(fly.http_service.concurrency.hard_limit).toBeGreaterThan(1000);
     expect(fly.http_service.auto_stop_machines).toBe('off');
     expectAppAccepts(fly.env);
+    expectOnlyKeys(fly, KNOWN_KEYS.fly);
+    expectOnlyKeys(fly.http_service, KNOWN_KEYS.flyHttpService);
+    expectOnlyKeys(fly.http_service.concurrency, KNOWN_KEYS.flyConcurrency);
+    for (const check of fly.http_service.checks) expectOnlyKeys(check, KNOWN_KEYS.flyCheck);
+    for (const vm of (fly as unknown as { vm: object[] }).vm) expectOnlyKeys(vm, KNOWN_KEYS.flyVm);
   });
 
   it('render.yaml: WebSocket only, readiness check, shutdown delay above the drain, the Dockerfile', () => {
@@ -369,6 +493,8 @@ describe('deploy/paas', () => {
     );
     expect(exists(web.dockerfilePath!)).toBe(true);
     expectAppAccepts({ ...env, REDIS_URL: 'redis://render:6379' });
+    for (const service of render.services) expectOnlyKeys(service, KNOWN_KEYS.renderService);
+    for (const envVar of web.envVars!) expectOnlyKeys(envVar, KNOWN_KEYS.renderEnvVar);
   });
 
   it('railway.json: readiness check, draining time above the default drain, the Dockerfile', () => {
@@ -381,5 +507,8 @@ describe('deploy/paas', () => {
     expect(railway.deploy.drainingSeconds).toBeGreaterThanOrEqual(
       DEFAULTS.shutdown.drainMs / 1000 + 5,
     );
+    expectOnlyKeys(railway, KNOWN_KEYS.railway);
+    expectOnlyKeys(railway.build, KNOWN_KEYS.railwayBuild);
+    expectOnlyKeys(railway.deploy, KNOWN_KEYS.railwayDeploy);
   });
 });

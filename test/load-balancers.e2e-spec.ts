@@ -9,7 +9,8 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { renderHaproxyConfig, renderNginxConfig } from '../src/cli/balancer-config.js';
-import { runSmoke, type SmokeReport } from '../src/cli/smoke-check.js';
+import { mintToken } from '../src/auth/token-minter.js';
+import { runSmoke, type SmokeOptions, type SmokeReport } from '../src/cli/smoke-check.js';
 import {
   available,
   HAPROXY,
@@ -72,6 +73,7 @@ const upstreams = (): string[] => apps.map((app) => new URL(app.url).host);
 async function smokeThrough(
   start: (config: (port: number) => string) => Promise<Balancer>,
   config: (port: number) => string,
+  options: Partial<SmokeOptions> = {},
 ): Promise<{ report: SmokeReport; perInstance: number[] }> {
   balancer = await start(config);
   const before = await Promise.all(apps.map(opened));
@@ -83,6 +85,7 @@ async function smokeThrough(
     sources: SOURCES,
     secret: SECRET,
     timeoutMs: 10_000,
+    ...options,
   });
   const after = await Promise.all(apps.map(opened));
   return { report, perInstance: after.map((n, i) => n - before[i] - 1) };
@@ -101,6 +104,15 @@ describe('docker/nginx.conf', () => {
     // The hash spread the balanced clients over all three instances.
     expect(perInstance.every((n) => n > 0)).toBe(true);
     expect(perInstance.reduce((a, b) => a + b, 0)).toBe(CLIENTS);
+    // A page served through nginx on its own port may open a socket: the Host the app sees
+    // keeps the port, so it matches the page's Origin (and a foreign Origin still gets 403).
+    const token = await mintToken({ secret: SECRET, sub: 'page' });
+    const handshake = (origin: string) =>
+      fetch(`${balancer!.url}/socket.io/?EIO=4&transport=polling`, {
+        headers: { Origin: origin, Authorization: `Bearer ${token}` },
+      }).then((res) => res.status);
+    expect(await handshake(balancer!.url)).toBe(200);
+    expect(await handshake('http://evil.example')).toBe(403);
   });
 
   it('without its `hash` line (round robin) the same clients fail with "Session ID unknown"', async () => {
@@ -108,6 +120,21 @@ describe('docker/nginx.conf', () => {
     const { report } = await smokeThrough(startNginx, nginx(config));
     expect(report.ok).toBe(false);
     expect(report.connectErrors.some((error) => error.includes('Session ID unknown'))).toBe(true);
+  });
+});
+
+describe('without session affinity (a PaaS proxy)', () => {
+  it('WebSocket-only clients work through a round-robin balancer: one connection, one instance', async () => {
+    const config = without(shipped('nginx.conf'), /^\s*hash \$remote_addr consistent;/);
+    const { report, perInstance } = await smokeThrough(
+      startNginx,
+      (port) => renderNginxConfig(config, { listen: `127.0.0.1:${port}`, upstreams: upstreams() }),
+      // One source address: only round robin spreads them.
+      { transports: ['websocket'], sources: 0 },
+    );
+    expect(report.problems).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(perInstance.every((n) => n > 0)).toBe(true);
   });
 });
 
@@ -137,6 +164,16 @@ describe('docker/haproxy.cfg', () => {
       .replace(/^\s*hash-type consistent\n/m, '');
     expect(config).toContain('balance roundrobin');
     const { report, perInstance } = await smokeThrough(startHaproxy, haproxy(config));
+    expect(report.problems).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(perInstance.every((n) => n > 0)).toBe(true);
+  });
+
+  it('the source hash alone keeps sessions sticky (no cookie line, clients without a cookie jar)', async () => {
+    const config = without(shipped('haproxy.cfg'), /^\s*cookie io_lb /);
+    const { report, perInstance } = await smokeThrough(startHaproxy, haproxy(config), {
+      cookies: false,
+    });
     expect(report.problems).toEqual([]);
     expect(report.ok).toBe(true);
     expect(perInstance.every((n) => n > 0)).toBe(true);

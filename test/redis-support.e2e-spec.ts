@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createClient, createCluster } from 'redis';
 import { redisAvailable, startRedis, startRedisCluster, stopAllRedis } from './support/redis.js';
+import { isRunning } from './support/spawn-app.js';
 
 const clients: Array<{ destroy(): void }> = [];
 
@@ -15,15 +16,6 @@ async function connect(url: string): Promise<ReturnType<typeof createResp2Client
   client.on('error', () => undefined);
   await client.connect();
   return client;
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function redisChildren(): string[] {

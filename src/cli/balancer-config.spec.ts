@@ -15,6 +15,10 @@ describe('rendering the shipped load-balancer configs for other addresses', () =
       '    server 127.0.0.1:3001 max_fails=1 fail_timeout=5s;\n' +
         '    server 127.0.0.1:3002 max_fails=1 fail_timeout=5s;\n  }',
     );
+    // A host name keeps `resolve` (looked up again as it changes).
+    expect(renderNginxConfig(template, { ...targets, upstreams: ['app.internal:3000'] })).toContain(
+      '    server app.internal:3000 max_fails=1 fail_timeout=5s resolve;\n',
+    );
     expect(rendered).not.toMatch(/app-\d/);
     // Every other line is the shipped file's.
     const kept = (text: string) =>

@@ -2,7 +2,8 @@
  * The load-balancer configs in `docker/` name their instances `app-1:3000`, `app-2:3000`, …
  * and listen on the container's port. To run the same file outside Docker (`npm run
  * start:cluster`, the tests), only those are replaced: the `listen`/`bind` address and the
- * upstream servers. Everything else, stickiness, timeouts, retries, is the shipped file.
+ * upstream servers (whose nginx `resolve` parameter goes for IP addresses). Everything else,
+ * stickiness, timeouts, retries, is the shipped file.
  */
 
 export interface BalancerTargets {
@@ -14,15 +15,19 @@ export interface BalancerTargets {
 
 const NGINX_LISTEN = /^([ \t]*)listen[ \t]+80;[ \t]*$/m;
 const NGINX_SERVER = /^([ \t]*)server[ \t]+app-\d+:3000\b[^\n;]*;[ \t]*$/gm;
+const IP_ADDRESS = /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]):\d+$/;
 const HAPROXY_BIND = /^([ \t]*)bind[ \t]+:8080[ \t]*$/m;
 const HAPROXY_SERVER = /^([ \t]*)server[ \t]+app-\d+[ \t]+app-\d+:3000\b[^\n]*$/gm;
 
 /** `docker/nginx.conf` with its `listen 80;` and `server app-N:3000 …;` lines replaced. */
 export function renderNginxConfig(template: string, targets: BalancerTargets): string {
   const listened = replaceOnce(template, NGINX_LISTEN, `listen ${targets.listen};`, 'listen 80;');
-  return replaceServers(listened, NGINX_SERVER, targets.upstreams, (line, address) =>
-    line.replace(/app-\d+:3000/, address),
-  );
+  return replaceServers(listened, NGINX_SERVER, targets.upstreams, (line, address) => {
+    const server = line.replace(/app-\d+:3000/, address);
+    // `resolve` re-resolves a name through Docker's DNS; an IP address has nothing to resolve
+    // (and nginx before 1.27.3 does not know the parameter).
+    return IP_ADDRESS.test(address) ? server.replace(/[ \t]+resolve\b/, '') : server;
+  });
 }
 
 /** `docker/haproxy.cfg` with its `bind :8080` and `server app-N app-N:3000 …` lines replaced. */

@@ -29,6 +29,10 @@ export interface SmokeOptions {
   readonly sources?: number;
   readonly secret: string;
   readonly timeoutMs?: number;
+  /** Keep cookies (a balancer's stickiness cookie), as a browser does. Default: true. */
+  readonly cookies?: boolean;
+  /** Default: socket.io's (long-polling, then the upgrade). `['websocket']` for a PaaS. */
+  readonly transports?: readonly ('polling' | 'websocket')[];
 }
 
 export interface SmokeReport {
@@ -53,6 +57,7 @@ interface Member {
 
 export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
   const { url, direct = [], clients = 30, sources = 0, secret, timeoutMs = 15_000 } = options;
+  const transports = options.transports ? { transports: [...options.transports] } : {};
   const problems: string[] = [];
   const connectErrors: string[] = [];
   const disconnects: string[] = [];
@@ -78,7 +83,8 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
         auth: { token },
         forceNew: true,
         reconnection: false,
-        withCredentials: true,
+        withCredentials: options.cookies ?? true,
+        ...transports,
         ...nodeOptions,
       });
       socket.on('connect_error', (error: Error & { description?: unknown; context?: unknown }) =>
@@ -145,8 +151,8 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
       ok: problems.length === 0,
       clients: members.length,
       connected,
-      connectErrors,
-      disconnects,
+      connectErrors: [...connectErrors],
+      disconnects: [...disconnects],
       messagesExpected: expected,
       messagesReceived: delivered,
       duplicates,
@@ -159,8 +165,8 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
       ok: false,
       clients: members.length,
       connected: members.filter((m) => m.socket.connected).length,
-      connectErrors,
-      disconnects,
+      connectErrors: [...connectErrors],
+      disconnects: [...disconnects],
       messagesExpected: 0,
       messagesReceived: 0,
       duplicates: 0,
@@ -169,6 +175,8 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
     };
   } finally {
     for (const { socket, agent } of members) {
+      socket.off('disconnect');
+      socket.off('connect_error');
       socket.disconnect();
       agent?.destroy();
     }

@@ -3,7 +3,7 @@ import { runSmoke } from './smoke-check.js';
 
 /**
  * `node dist/cli/smoke.js --url http://localhost:8080 [--direct http://app-1:3000,…]
- * [--clients 30] [--sources 16] [--timeout-ms 15000]`, with `JWT_SECRET` set: checks a running
+ * [--clients 30] [--sources 16] [--transports websocket] [--timeout-ms 15000]`, with `JWT_SECRET` set: checks a running
  * deployment from outside (see `smoke-check.ts`), prints a JSON report, exits 0 or 1.
  */
 async function main(): Promise<void> {
@@ -13,6 +13,7 @@ async function main(): Promise<void> {
       direct: { type: 'string', default: process.env.SMOKE_DIRECT },
       clients: { type: 'string', default: '30' },
       sources: { type: 'string', default: '0' },
+      transports: { type: 'string' },
       'timeout-ms': { type: 'string', default: '15000' },
     },
   });
@@ -27,9 +28,17 @@ async function main(): Promise<void> {
     sources: Number(values.sources),
     secret,
     timeoutMs: positive(values['timeout-ms'], '--timeout-ms'),
+    transports: values.transports ? transportList(values.transports) : undefined,
   });
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   process.exitCode = report.ok ? 0 : 1;
+}
+
+function transportList(text: string): ('polling' | 'websocket')[] {
+  const names = text.split(',').map((name) => name.trim());
+  if (!names.every((name) => name === 'polling' || name === 'websocket'))
+    throw new Error('--transports takes polling and/or websocket, comma-separated');
+  return names;
 }
 
 function positive(text: string, name: string): number {

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { existsSync, openSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -20,16 +20,21 @@ import { renderHaproxyConfig, renderNginxConfig } from './balancer-config.js';
  *   npm run start:cluster -- [--port 8080] [--app-port 3001] [--instances 3]
  *                            [--redis-port 6390] [--balancer nginx|haproxy]
  *
- * Prints `ready: <url>` once the balancer answers `/health/ready` with 200, then two tokens
- * for the demo page. Ctrl-C (SIGINT) or SIGTERM: the instances drain (SHUTDOWN_DRAIN_MS,
- * 3 s unless set), then the balancer and Redis stop; exit 0. A second signal kills everything.
- * If any process dies on its own, the rest are stopped and the exit code is 1.
+ * Prints two tokens for the demo page (when it generated the secret), then `ready: <url>`
+ * once the balancer answers `/health/ready` with 200. Ctrl-C (SIGINT), SIGTERM or SIGHUP: the
+ * instances drain (SHUTDOWN_DRAIN_MS, 3 s unless set), then the balancer and Redis stop;
+ * exit 0. A second signal kills everything. If any process dies on its own, the rest are
+ * stopped and the exit code is 1. A SIGKILL of this script leaves its children running (their
+ * PIDs are printed at start).
  */
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = join(ROOT, 'dist/main.js');
 const READY_TIMEOUT_MS = 20_000;
-const STOP_TIMEOUT_MS = 10_000;
+/** The instances' drain window: 3 s here unless set. */
+const DRAIN_MS = process.env.SHUTDOWN_DRAIN_MS ?? '3000';
+/** How long a child gets to stop before SIGKILL: an instance's drain plus time to close. */
+const STOP_TIMEOUT_MS = (Number(DRAIN_MS) || 0) + 10_000;
 
 interface Child {
   readonly name: string;
@@ -171,12 +176,14 @@ async function main(): Promise<void> {
 
   const dir = await mkdtemp(join(tmpdir(), 'realtime-cluster-'));
   cleanup = () => rm(dir, { recursive: true, force: true });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  // SIGHUP too: a closed terminal stops the cluster in order instead of orphaning it (the
+  // children run in their own process groups and would not get the hangup).
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
       if (stopping) {
         log(`second ${signal}: killing everything`);
         for (const { process: child } of children) child.kill('SIGKILL');
-        process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+        process.exit(128 + constants.signals[signal]);
       }
       log(`${signal}: stopping (instances drain first)`);
       void stopAll(0);
@@ -218,7 +225,7 @@ async function main(): Promise<void> {
         PORT: String(appPort + i),
         REDIS_URL: `redis://127.0.0.1:${redisPort}`,
         JWT_SECRET: secret,
-        SHUTDOWN_DRAIN_MS: process.env.SHUTDOWN_DRAIN_MS ?? '3000',
+        SHUTDOWN_DRAIN_MS: DRAIN_MS,
         CORS_ORIGINS:
           process.env.CORS_ORIGINS ?? `http://127.0.0.1:${port},http://localhost:${port}`,
       },
@@ -266,22 +273,19 @@ async function main(): Promise<void> {
   const url = `http://127.0.0.1:${port}`;
   await waitUntil(`${values.balancer} at ${url}`, httpOk(`${url}/health/ready`));
 
-  const tokens = await Promise.all(
-    ['alice', 'bob'].map(async (sub) => ({
-      sub,
-      token: await mintToken({
-        secret,
-        sub,
-        name: sub[0].toUpperCase() + sub.slice(1),
-        ttlS: 86_400,
-      }),
-    })),
-  );
   log(
     `${instances} instances on ports ${appPort}-${appPort + instances - 1}, Redis on ${redisPort}`,
   );
-  log(`JWT_SECRET ${process.env.JWT_SECRET ? 'from the environment' : 'generated for this run'}`);
-  for (const { sub, token } of tokens) log(`token for ${sub} (24 h): ${token}`);
+  if (process.env.JWT_SECRET) {
+    // Perhaps a real secret: mint nothing unasked.
+    log('JWT_SECRET from the environment: mint tokens with npm run token -- --sub alice');
+  } else {
+    log('JWT_SECRET generated for this run; tokens for the demo page (valid 24 h):');
+    for (const sub of ['alice', 'bob']) {
+      const name = sub[0].toUpperCase() + sub.slice(1);
+      log(`token for ${sub}: ${await mintToken({ secret, sub, name, ttlS: 86_400 })}`);
+    }
+  }
   log(`ready: ${url}`);
 }
 

@@ -69,6 +69,16 @@ export async function runMainToExit(
   return { code, stdout, stderr };
 }
 
+/** Whether a process with this PID exists (signal 0 probes without signalling). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Kills, by PID, every process these helpers started that is still running. */
 export function killAllSpawned(): void {
   for (const child of running) {
