@@ -285,6 +285,15 @@ export class RealtimeIoAdapter extends IoAdapter {
 
   private onRefused(req: IncomingMessage, refusal: Refusal): void {
     this.deps.metrics.connectionsRefused.labels(refusal.reason).inc();
+    // Not a handshake: a request of a session this draining instance does not hold (one it
+    // just let go, or another instance's); counted, and logged only at debug level.
+    if (refusal === FOREIGN_SESSION_REFUSAL) {
+      this.deps.logger.debug(
+        { event: 'refused', status: refusal.status, reason: refusal.reason },
+        'request for a session not held here refused while draining',
+      );
+      return;
+    }
     this.deps.logger.info(
       {
         event: 'refused',
