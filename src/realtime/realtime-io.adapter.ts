@@ -289,7 +289,7 @@ export class RealtimeIoAdapter extends IoAdapter {
     // just let go, or another instance's); counted, and logged only at debug level.
     if (refusal === FOREIGN_SESSION_REFUSAL) {
       this.deps.logger.debug(
-        { event: 'refused', status: refusal.status, reason: refusal.reason },
+        { event: 'session_refused', status: refusal.status, reason: refusal.reason },
         'request for a session not held here refused while draining',
       );
       return;
