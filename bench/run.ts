@@ -1,0 +1,514 @@
+/**
+ * `npm run bench -- --scenario chat --against bare [--rounds 3] [--json]`
+ *
+ * Runs a scenario against the template (`node dist/main.js`) and, with `--against bare`,
+ * against the bare Socket.IO reference (`bench/bare-server.ts`) in the same run, alternating
+ * (A B A B …) so a noisy machine hurts both alike; prints each round, the medians and the
+ * per-round ratio template/bare. Servers and load generators are separate processes on
+ * loopback; each round starts fresh ones.
+ *
+ * Scenarios: connect (N authenticated WebSocket connections: time, failures, memory per
+ * connection), fanout (1 room × M members, a publisher at max rate: deliveries/s, latency,
+ * CPU per delivery), chat (C clients in rooms of 10 sending R msg/s in total: achieved rate,
+ * ack and delivery latency, errors, CPU per message), cluster (chat over 2 instances + Redis).
+ */
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { ServerStats, WorkerCommand, WorkerReply } from './protocol.js';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const ROOT = join(HERE, '../..');
+const SCRIPTS = {
+  template: join(ROOT, 'dist/main.js'),
+  bare: join(HERE, 'bare-server.js'),
+} as const;
+const PROBE = join(HERE, 'probe.js');
+const WORKER = join(HERE, 'load-worker.js');
+const SECRET = 'bench-secret-long-enough-for-hs256-0123456789abcdef';
+
+type Target = keyof typeof SCRIPTS;
+type Scenario = 'connect' | 'fanout' | 'chat' | 'cluster';
+
+interface Sizes {
+  readonly connections: number;
+  readonly fanoutMembers: number;
+  readonly chatClients: number;
+  readonly chatRate: number;
+  readonly roomSize: number;
+  readonly durationMs: number;
+  readonly workers: number;
+}
+
+const FULL: Sizes = {
+  connections: 10_000,
+  fanoutMembers: 1000,
+  chatClients: 1000,
+  chatRate: 5000,
+  roomSize: 10,
+  durationMs: 10_000,
+  workers: 4,
+};
+/** A few seconds per scenario: what the smoke test runs, so the bench cannot rot. */
+const TINY: Sizes = {
+  connections: 60,
+  fanoutMembers: 20,
+  chatClients: 40,
+  chatRate: 200,
+  roomSize: 10,
+  durationMs: 1000,
+  workers: 2,
+};
+
+/** Figures of one run of one scenario against one target; all numbers. */
+export type Figures = Record<string, number>;
+
+export interface Round {
+  readonly round: number;
+  readonly target: Target;
+  readonly figures: Figures;
+}
+
+export interface BenchResult {
+  readonly scenario: Scenario;
+  readonly sizes: Sizes;
+  readonly machine: { cpus: number; node: string };
+  readonly rounds: Round[];
+  readonly medians: Partial<Record<Target, Figures>>;
+  /** Per figure: the median of the per-round ratios template/bare. */
+  readonly ratios?: Figures;
+}
+
+// ---------------------------------------------------------------------------- processes
+
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  return port;
+}
+
+async function until(
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`${what}: not ready within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+interface ServerProcess {
+  readonly url: string;
+  stats(): Promise<ServerStats>;
+  stop(): Promise<void>;
+}
+
+async function startServer(target: Target, env: Record<string, string>): Promise<ServerProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--expose-gc', '--import', PROBE, SCRIPTS[target]], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      JWT_SECRET: SECRET,
+      // The template's own limits, wide enough for the load; its limiter still runs.
+      WS_MAX_CONNECTIONS: '25000',
+      WS_RATE_LIMIT_PER_S: '1000000',
+      WS_RATE_LIMIT_BURST: '1000000',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  children.add(child);
+  let errors = '';
+  child.stderr!.on('data', (chunk: Buffer) => void (errors += chunk.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const path = target === 'template' ? '/health/ready' : '/';
+  await until(`${target} server`, async () => {
+    if (child.exitCode !== null) throw new Error(`${target} exited: ${errors}`);
+    const res = await fetch(`${url}${path}`);
+    return target === 'bare' || res.status === 200;
+  });
+  return {
+    url,
+    stats: () =>
+      new Promise((resolve) => {
+        child.once('message', (message: ServerStats) => resolve(message));
+        child.send('stats');
+      }),
+    stop: async () => {
+      if (child.exitCode === null) {
+        child.kill('SIGKILL');
+        await once(child, 'exit');
+      }
+      children.delete(child);
+    },
+  };
+}
+
+async function startRedis(): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = await freePort();
+  const dir = await mkdtemp(join(tmpdir(), 'bench-redis-'));
+  const child = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+    ],
+    { stdio: 'ignore' },
+  );
+  children.add(child);
+  await until('redis', async () => {
+    const { createConnection } = await import('node:net');
+    return new Promise<boolean>((resolve) => {
+      const socket = createConnection({ port, host: '127.0.0.1' }, () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+  });
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    stop: async () => {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+      children.delete(child);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+class LoadWorker {
+  private readonly child = fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+
+  constructor() {
+    children.add(this.child);
+  }
+
+  ask<T extends WorkerReply['type']>(
+    command: WorkerCommand,
+    expect: T,
+  ): Promise<Extract<WorkerReply, { type: T }>> {
+    return new Promise((resolve) => {
+      const onMessage = (reply: WorkerReply): void => {
+        if (reply.type !== expect) return;
+        this.child.off('message', onMessage);
+        resolve(reply as Extract<WorkerReply, { type: T }>);
+      };
+      this.child.on('message', onMessage);
+      this.child.send(command);
+    });
+  }
+
+  tell(command: WorkerCommand): void {
+    this.child.send(command);
+  }
+
+  async close(): Promise<void> {
+    if (this.child.exitCode === null) {
+      this.child.send({ cmd: 'close' } satisfies WorkerCommand);
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+      await once(this.child, 'exit');
+      clearTimeout(timer);
+    }
+    children.delete(this.child);
+  }
+}
+
+// ---------------------------------------------------------------------------- figures
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+}
+
+function median(values: number[]): number {
+  return percentile(values, 0.5);
+}
+
+const round2 = (value: number): number => Math.round(value * 100) / 100;
+
+// ---------------------------------------------------------------------------- scenarios
+
+interface Load {
+  readonly workers: LoadWorker[];
+  readonly connected: number;
+  readonly failed: number;
+  readonly connectMs: number;
+}
+
+/** `count` clients over the workers, connected to `urls` (client i to urls[i % n]). */
+async function connectClients(urls: string[], count: number, sizes: Sizes): Promise<Load> {
+  const workers = Array.from({ length: Math.min(sizes.workers, count) }, () => new LoadWorker());
+  const per = Math.ceil(count / workers.length);
+  const replies = await Promise.all(
+    workers.map((worker, w) =>
+      worker.ask(
+        {
+          cmd: 'connect',
+          urls,
+          secret: SECRET,
+          firstIndex: w * per,
+          count: Math.max(0, Math.min(per, count - w * per)),
+          roomSize: sizes.roomSize,
+          concurrency: 50,
+        },
+        'connected',
+      ),
+    ),
+  );
+  return {
+    workers,
+    connected: replies.reduce((n, r) => n + r.connected, 0),
+    failed: replies.reduce((n, r) => n + r.failed, 0),
+    connectMs: Math.max(...replies.map((r) => r.ms)),
+  };
+}
+
+async function measureTraffic(
+  load: Load,
+  servers: ServerProcess[],
+  durationMs: number,
+  start: () => void,
+): Promise<{
+  reports: Extract<WorkerReply, { type: 'report' }>[];
+  serverCpuUs: number;
+  generatorCores: number;
+  seconds: number;
+}> {
+  const cpuBefore = await Promise.all(servers.map((s) => s.stats()));
+  const generatorBefore = await Promise.all(
+    load.workers.map((w) => w.ask({ cmd: 'reset' }, 'reset')),
+  );
+  const startedAt = Date.now();
+  start();
+  await new Promise((resolve) => setTimeout(resolve, durationMs));
+  for (const worker of load.workers) worker.tell({ cmd: 'stop' });
+  // Let what is in flight land before counting.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const reports = await Promise.all(load.workers.map((w) => w.ask({ cmd: 'report' }, 'report')));
+  const seconds = (Date.now() - startedAt) / 1000;
+  const cpuAfter = await Promise.all(servers.map((s) => s.stats()));
+  const serverCpuUs = cpuAfter.reduce((n, s, i) => n + s.cpuUs - cpuBefore[i].cpuUs, 0);
+  const generatorUs = reports.reduce((n, r, i) => n + r.cpuUs - generatorBefore[i].cpuUs, 0);
+  return { reports, serverCpuUs, generatorCores: generatorUs / 1e6 / seconds, seconds };
+}
+
+async function runScenario(scenario: Scenario, target: Target, sizes: Sizes): Promise<Figures> {
+  const redis = scenario === 'cluster' ? await startRedis() : undefined;
+  const env: Record<string, string> = redis
+    ? { REDIS_URL: redis.url, REDIS_ADAPTER: 'pubsub' }
+    : {};
+  const servers: ServerProcess[] = [];
+  let load: Load | undefined;
+  try {
+    for (let i = 0; i < (scenario === 'cluster' ? 2 : 1); i++)
+      servers.push(await startServer(target, env));
+    const urls = servers.map((s) => s.url);
+    if (scenario === 'connect') {
+      const before = await servers[0].stats();
+      load = await connectClients(urls, sizes.connections, sizes);
+      const after = await servers[0].stats();
+      return {
+        connected: load.connected,
+        failed: load.failed,
+        connectS: round2(load.connectMs / 1000),
+        rssPerConnKB: round2((after.rss - before.rss) / 1024 / Math.max(1, load.connected)),
+        heapPerConnKB: round2(
+          (after.heapUsed - before.heapUsed) / 1024 / Math.max(1, load.connected),
+        ),
+        rssMB: round2(after.rss / 1024 / 1024),
+      };
+    }
+    if (scenario === 'fanout') {
+      const members = sizes.fanoutMembers + 1;
+      load = await connectClients(urls, members, { ...sizes, roomSize: members });
+      await Promise.all(load.workers.map((w) => w.ask({ cmd: 'join' }, 'joined')));
+      const publisher = load.workers[0];
+      const traffic = await measureTraffic(load, servers, sizes.durationMs, () =>
+        publisher.tell({ cmd: 'publish', durationMs: sizes.durationMs, window: 20 }),
+      );
+      const deliveries = traffic.reports.reduce((n, r) => n + r.deliveries, 0);
+      const latencies = traffic.reports.flatMap((r) => r.deliverySamples);
+      return {
+        connected: load.connected,
+        published: traffic.reports[0].acked,
+        deliveriesPerS: Math.round(deliveries / (sizes.durationMs / 1000)),
+        deliveryP50ms: round2(percentile(latencies, 0.5)),
+        deliveryP95ms: round2(percentile(latencies, 0.95)),
+        deliveryP99ms: round2(percentile(latencies, 0.99)),
+        serverCpuUsPerDelivery: round2(traffic.serverCpuUs / Math.max(1, deliveries)),
+        errors: traffic.reports.reduce((n, r) => n + r.errors, 0),
+        generatorCores: round2(traffic.generatorCores),
+      };
+    }
+    // chat and cluster
+    load = await connectClients(urls, sizes.chatClients, sizes);
+    await Promise.all(load.workers.map((w) => w.ask({ cmd: 'join' }, 'joined')));
+    const ratePerClient = sizes.chatRate / sizes.chatClients;
+    const traffic = await measureTraffic(load, servers, sizes.durationMs, () => {
+      for (const worker of load!.workers) worker.tell({ cmd: 'chat', ratePerClient });
+    });
+    const sent = traffic.reports.reduce((n, r) => n + r.sent, 0);
+    const acked = traffic.reports.reduce((n, r) => n + r.acked, 0);
+    const acks = traffic.reports.flatMap((r) => r.ackSamples);
+    const latencies = traffic.reports.flatMap((r) => r.deliverySamples);
+    return {
+      connected: load.connected,
+      achievedPerS: Math.round(acked / (sizes.durationMs / 1000)),
+      ackP50ms: round2(percentile(acks, 0.5)),
+      ackP95ms: round2(percentile(acks, 0.95)),
+      ackP99ms: round2(percentile(acks, 0.99)),
+      deliveryP50ms: round2(percentile(latencies, 0.5)),
+      deliveryP95ms: round2(percentile(latencies, 0.95)),
+      deliveryP99ms: round2(percentile(latencies, 0.99)),
+      serverCpuUsPerMessage: round2(traffic.serverCpuUs / Math.max(1, sent)),
+      // Refused, timed out or never answered.
+      errors: sent - acked,
+      generatorCores: round2(traffic.generatorCores),
+    };
+  } finally {
+    await Promise.all((load?.workers ?? []).map((w) => w.close()));
+    await Promise.all(servers.map((s) => s.stop()));
+    await redis?.stop();
+  }
+}
+
+export async function runBench(options: {
+  scenario: Scenario;
+  against?: 'bare';
+  rounds: number;
+  sizes: Sizes;
+  log?: (line: string) => void;
+}): Promise<BenchResult> {
+  const { scenario, rounds, sizes, log = () => undefined } = options;
+  const targets: Target[] = options.against ? ['template', 'bare'] : ['template'];
+  const results: Round[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    // A B A B: the order flips every round.
+    const order = round % 2 === 1 ? targets : [...targets].reverse();
+    for (const target of order) {
+      const figures = await runScenario(scenario, target, sizes);
+      results.push({ round, target, figures });
+      log(`round ${round} ${target.padEnd(8)} ${JSON.stringify(figures)}`);
+    }
+  }
+  const medians: Partial<Record<Target, Figures>> = {};
+  for (const target of targets) {
+    const mine = results.filter((r) => r.target === target).map((r) => r.figures);
+    medians[target] = Object.fromEntries(
+      Object.keys(mine[0]).map((key) => [key, round2(median(mine.map((f) => f[key])))]),
+    );
+  }
+  let ratios: Figures | undefined;
+  if (options.against) {
+    ratios = {};
+    const keys = Object.keys(medians.template!);
+    for (const key of keys) {
+      const perRound = Array.from({ length: rounds }, (_, i) => {
+        const t = results.find((r) => r.round === i + 1 && r.target === 'template')!.figures[key];
+        const b = results.find((r) => r.round === i + 1 && r.target === 'bare')!.figures[key];
+        return b === 0 ? NaN : t / b;
+      }).filter((ratio) => Number.isFinite(ratio));
+      if (perRound.length > 0) ratios[key] = round2(median(perRound));
+    }
+  }
+  return {
+    scenario,
+    sizes,
+    machine: { cpus: cpus().length, node: process.version },
+    rounds: results,
+    medians,
+    ratios,
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      scenario: { type: 'string', default: 'chat' },
+      against: { type: 'string' },
+      rounds: { type: 'string', default: '3' },
+      json: { type: 'boolean', default: false },
+      tiny: { type: 'boolean', default: false },
+      connections: { type: 'string' },
+      'duration-ms': { type: 'string' },
+    },
+  });
+  const scenario = values.scenario as Scenario;
+  if (!['connect', 'fanout', 'chat', 'cluster'].includes(scenario))
+    throw new Error('--scenario is one of connect, fanout, chat, cluster');
+  if (values.against !== undefined && values.against !== 'bare')
+    throw new Error('--against takes bare (the bare Socket.IO reference)');
+  for (const script of [...Object.values(SCRIPTS), PROBE, WORKER])
+    if (!existsSync(script)) throw new Error(`${script} is missing: run npm run build:bench`);
+  const base = values.tiny ? TINY : FULL;
+  const sizes: Sizes = {
+    ...base,
+    ...(values.connections ? { connections: Number(values.connections) } : {}),
+    ...(values['duration-ms'] ? { durationMs: Number(values['duration-ms']) } : {}),
+  };
+  const rounds = Number(values.rounds);
+  const result = await runBench({
+    scenario,
+    against: values.against,
+    rounds,
+    sizes,
+    log: values.json ? undefined : (line) => process.stdout.write(`${line}\n`),
+  });
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
+  process.stdout.write(
+    `\n${scenario}: medians over ${rounds} rounds (${result.machine.cpus} CPUs, Node ${result.machine.node})\n`,
+  );
+  const keys = Object.keys(result.medians.template!);
+  const width = Math.max(...keys.map((k) => k.length));
+  process.stdout.write(
+    `${''.padEnd(width)}  ${'template'.padStart(12)}${result.ratios ? `  ${'bare'.padStart(12)}  ${'ratio'.padStart(7)}` : ''}\n`,
+  );
+  for (const key of keys) {
+    const line = `${key.padEnd(width)}  ${String(result.medians.template![key]).padStart(12)}`;
+    const bare = result.ratios
+      ? `  ${String(result.medians.bare![key]).padStart(12)}  ${String(result.ratios[key] ?? '-').padStart(7)}`
+      : '';
+    process.stdout.write(`${line}${bare}\n`);
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
