@@ -35,6 +35,8 @@ let deliveries = 0;
 let sent = 0;
 let acked = 0;
 let errors = 0;
+/** Sends still waiting for their ack. */
+let pending = 0;
 let timers: NodeJS.Timeout[] = [];
 
 function reply(message: WorkerReply): void {
@@ -108,12 +110,14 @@ async function join(): Promise<void> {
 function send(socket: Socket, room: string): void {
   const sentAt = now();
   sent += 1;
+  pending += 1;
   socket
     .timeout(30_000)
     .emit(
       'message:send',
       { room, text: String(sentAt) },
       (error: Error | null, ack?: { ok: boolean }) => {
+        pending -= 1;
         if (error || !ack?.ok) errors += 1;
         else {
           acked += 1;
@@ -154,6 +158,7 @@ function publish(command: Extract<WorkerCommand, { cmd: 'publish' }>): void {
   const pump = (): void => {
     while (!stopped && inFlight < command.window) {
       inFlight += 1;
+      pending += 1;
       const sentAt = now();
       sent += 1;
       socket
@@ -163,6 +168,7 @@ function publish(command: Extract<WorkerCommand, { cmd: 'publish' }>): void {
           { room, text: String(sentAt) },
           (error: Error | null, ack?: { ok: boolean }) => {
             inFlight -= 1;
+            pending -= 1;
             if (error || !ack?.ok) errors += 1;
             else {
               acked += 1;
@@ -177,11 +183,15 @@ function publish(command: Extract<WorkerCommand, { cmd: 'publish' }>): void {
   timers.push(setTimeout(() => (stopped = true), command.durationMs));
 }
 
-function stopAndReport(): void {
+/** Stops sending, waits (up to 15 s) for the acks still due, then reports. */
+async function stopAndReport(): Promise<void> {
   for (const timer of timers) clearTimeout(timer);
   timers = [];
+  const deadline = Date.now() + 15_000;
+  while (pending > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   const cpu = process.cpuUsage();
   reply({
+    unanswered: pending,
     type: 'report',
     sent,
     acked,
@@ -221,7 +231,7 @@ process.on('message', (command: WorkerCommand) => {
       timers = [];
       break;
     case 'report':
-      stopAndReport();
+      void stopAndReport();
       break;
     case 'close':
       for (const { socket } of clients) socket.disconnect();

@@ -26,6 +26,8 @@ export type WorkerReply =
       sent: number;
       acked: number;
       errors: number;
+      /** Sends with no answer 15 s after the load stopped. */
+      unanswered: number;
       deliveries: number;
       ackSamples: number[];
       deliverySamples: number[];

@@ -118,23 +118,32 @@ interface ServerProcess {
   stop(): Promise<void>;
 }
 
+/** With BENCH_PROFILE_DIR set, servers write a V8 CPU profile there when they stop. */
+const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
+
 async function startServer(target: Target, env: Record<string, string>): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--expose-gc', '--import', PROBE, SCRIPTS[target]], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      NODE_ENV: 'production',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      JWT_SECRET: SECRET,
-      // The template's own limits, wide enough for the load; its limiter still runs.
-      WS_MAX_CONNECTIONS: '25000',
-      WS_RATE_LIMIT_PER_S: '1000000',
-      WS_RATE_LIMIT_BURST: '1000000',
-      ...env,
+  const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}/${target}`] : [];
+  const child = spawn(
+    process.execPath,
+    [...profile, '--expose-gc', '--import', PROBE, SCRIPTS[target]],
+    {
+      env: {
+        PATH: process.env.PATH ?? '',
+        NODE_ENV: 'production',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        JWT_SECRET: SECRET,
+        // The template's own limits, wide enough for the load; its limiter still runs.
+        WS_MAX_CONNECTIONS: '25000',
+        WS_RATE_LIMIT_PER_S: '1000000',
+        WS_RATE_LIMIT_BURST: '1000000',
+        SHUTDOWN_DRAIN_MS: '0',
+        ...env,
+      },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     },
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-  });
+  );
   children.add(child);
   let errors = '';
   child.stderr!.on('data', (chunk: Buffer) => void (errors += chunk.toString()));
@@ -148,13 +157,22 @@ async function startServer(target: Target, env: Record<string, string>): Promise
   return {
     url,
     stats: () =>
-      new Promise((resolve) => {
+      new Promise((resolve, reject) => {
+        if (child.exitCode !== null || child.signalCode !== null || !child.connected) {
+          reject(
+            new Error(
+              `${target} server exited (${child.exitCode ?? child.signalCode}):\n${errors.slice(-4000)}`,
+            ),
+          );
+          return;
+        }
         child.once('message', (message: ServerStats) => resolve(message));
         child.send('stats');
       }),
     stop: async () => {
       if (child.exitCode === null) {
-        child.kill('SIGKILL');
+        // A profile is written on a clean exit only.
+        child.kill(PROFILE_DIR ? 'SIGTERM' : 'SIGKILL');
         await once(child, 'exit');
       }
       children.delete(child);
@@ -389,8 +407,9 @@ async function runScenario(scenario: Scenario, target: Target, sizes: Sizes): Pr
       deliveryP95ms: round2(percentile(latencies, 0.95)),
       deliveryP99ms: round2(percentile(latencies, 0.99)),
       serverCpuUsPerMessage: round2(traffic.serverCpuUs / Math.max(1, sent)),
-      // Refused, timed out or never answered.
-      errors: sent - acked,
+      // Error acks and ack timeouts; then sends with no answer at all.
+      errors: traffic.reports.reduce((n, r) => n + r.errors, 0),
+      unanswered: traffic.reports.reduce((n, r) => n + r.unanswered, 0),
       generatorCores: round2(traffic.generatorCores),
     };
   } finally {
@@ -459,6 +478,7 @@ async function main(): Promise<void> {
       tiny: { type: 'boolean', default: false },
       connections: { type: 'string' },
       'duration-ms': { type: 'string' },
+      rate: { type: 'string' },
     },
   });
   const scenario = values.scenario as Scenario;
@@ -473,6 +493,7 @@ async function main(): Promise<void> {
     ...base,
     ...(values.connections ? { connections: Number(values.connections) } : {}),
     ...(values['duration-ms'] ? { durationMs: Number(values['duration-ms']) } : {}),
+    ...(values.rate ? { chatRate: Number(values.rate) } : {}),
   };
   const rounds = Number(values.rounds);
   const result = await runBench({

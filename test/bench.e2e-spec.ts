@@ -1,0 +1,77 @@
+/**
+ * The benchmark's smoke test: every scenario runs for a second at tiny sizes against the
+ * template and the bare reference, through the real CLI (`node dist-bench/bench/run.js`), so
+ * the bench cannot rot. It asserts that each completes and reports sane figures, never a
+ * speed: speeds are measured by `npm run bench` and quoted in docs/PERFORMANCE.md.
+ */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { redisAvailable } from './support/redis.js';
+
+const RUN = fileURLToPath(new URL('../dist-bench/bench/run.js', import.meta.url));
+const execFileAsync = promisify(execFile);
+
+interface Result {
+  scenario: string;
+  rounds: { round: number; target: string; figures: Record<string, number> }[];
+  medians: Record<'template' | 'bare', Record<string, number>>;
+  ratios: Record<string, number>;
+}
+
+async function bench(scenario: string): Promise<Result> {
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    [RUN, '--scenario', scenario, '--against', 'bare', '--rounds', '1', '--tiny', '--json'],
+    { timeout: 60_000 },
+  );
+  return JSON.parse(stdout) as Result;
+}
+
+beforeAll(() => {
+  if (!redisAvailable())
+    throw new Error('redis-server is not on PATH: apt-get install redis-server');
+});
+
+it('connect: every client connects to both servers, memory per connection reported', async () => {
+  const result = await bench('connect');
+  expect(result.rounds.map((r) => r.target).sort()).toEqual(['bare', 'template']);
+  for (const target of ['template', 'bare'] as const) {
+    const figures = result.medians[target];
+    expect(figures).toMatchObject({ connected: 60, failed: 0 });
+    expect(figures.connectS).toBeGreaterThan(0);
+    expect(Number.isFinite(figures.rssPerConnKB)).toBe(true);
+    expect(figures.heapPerConnKB).toBeGreaterThan(0);
+  }
+  expect(result.ratios.connected).toBe(1);
+});
+
+it('fanout: the room gets the publisher’s messages on both servers', async () => {
+  const result = await bench('fanout');
+  for (const target of ['template', 'bare'] as const) {
+    const figures = result.medians[target];
+    expect(figures).toMatchObject({ connected: 21, errors: 0 });
+    expect(figures.published).toBeGreaterThan(0);
+    expect(figures.deliveriesPerS).toBeGreaterThan(0);
+    expect(figures.deliveryP99ms).toBeGreaterThanOrEqual(figures.deliveryP50ms);
+    expect(figures.serverCpuUsPerDelivery).toBeGreaterThan(0);
+  }
+  expect(Number.isFinite(result.ratios.serverCpuUsPerDelivery)).toBe(true);
+});
+
+it.each(['chat', 'cluster'])(
+  '%s: the offered rate is achieved without errors on both servers',
+  async (scenario) => {
+    const result = await bench(scenario);
+    for (const target of ['template', 'bare'] as const) {
+      const figures = result.medians[target];
+      expect(figures).toMatchObject({ connected: 40, errors: 0 });
+      // 200 msg/s offered for a second, each client at its own phase.
+      expect(figures.achievedPerS).toBeGreaterThan(150);
+      expect(figures.ackP99ms).toBeGreaterThanOrEqual(figures.ackP50ms);
+      expect(figures.deliveryP50ms).toBeGreaterThan(0);
+      expect(figures.serverCpuUsPerMessage).toBeGreaterThan(0);
+      expect(figures.generatorCores).toBeGreaterThan(0);
+    }
+  },
+);
