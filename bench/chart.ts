@@ -50,7 +50,7 @@ function chart(results: BenchResult[]): string {
     })
     .join('\n');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">
-<text x="10" y="20" font-size="14" font-weight="bold">Template ÷ bare Socket.IO, median of per-round ratios (dashed: target; green: met)</text>
+<text x="10" y="20" font-size="13" font-weight="bold">Template ÷ bare Socket.IO (median of rounds; dashed: target; green: met)</text>
 <line x1="${x(1)}" x2="${x(1)}" y1="${top - 6}" y2="${height - 24}" stroke="#888"/>
 <text x="${x(1)}" y="${height - 10}" text-anchor="middle">1.0 = bare</text>
 ${bars}
