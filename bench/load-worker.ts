@@ -37,6 +37,9 @@ let acked = 0;
 let errors = 0;
 /** Sends still waiting for their ack. */
 let pending = 0;
+/** Acks that came back before the load stopped: the rate the server kept up with. */
+let ackedInWindow = 0;
+let publishing = false;
 let timers: NodeJS.Timeout[] = [];
 
 function reply(message: WorkerReply): void {
@@ -134,6 +137,7 @@ function resetCounters(): void {
   sent = 0;
   acked = 0;
   errors = 0;
+  ackedInWindow = 0;
 }
 
 /** Every client sends `ratePerClient` messages a second, each at its own phase. */
@@ -154,9 +158,9 @@ function publish(command: Extract<WorkerCommand, { cmd: 'publish' }>): void {
   resetCounters();
   const { socket, room } = clients[0];
   let inFlight = 0;
-  let stopped = false;
+  publishing = true;
   const pump = (): void => {
-    while (!stopped && inFlight < command.window) {
+    while (publishing && inFlight < command.window) {
       inFlight += 1;
       pending += 1;
       const sentAt = now();
@@ -180,7 +184,7 @@ function publish(command: Extract<WorkerCommand, { cmd: 'publish' }>): void {
     }
   };
   pump();
-  timers.push(setTimeout(() => (stopped = true), command.durationMs));
+  timers.push(setTimeout(() => (publishing = false), command.durationMs));
 }
 
 /** Stops sending, waits (up to 15 s) for the acks still due, then reports. */
@@ -191,6 +195,7 @@ async function stopAndReport(): Promise<void> {
   while (pending > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   const cpu = process.cpuUsage();
   reply({
+    ackedInWindow,
     unanswered: pending,
     type: 'report',
     sent,
@@ -208,6 +213,9 @@ function resetMeasure(): void {
   const cpu = process.cpuUsage();
   reply({ type: 'reset', cpuUs: cpu.user + cpu.system });
 }
+
+// The bench gone (killed, crashed): go too, with every client.
+process.on('disconnect', () => process.exit(0));
 
 process.on('message', (command: WorkerCommand) => {
   switch (command.cmd) {
@@ -229,6 +237,11 @@ process.on('message', (command: WorkerCommand) => {
     case 'stop':
       for (const timer of timers) clearTimeout(timer);
       timers = [];
+      publishing = false;
+      ackedInWindow = acked;
+      break;
+    case 'deliveries':
+      reply({ type: 'deliveries', deliveries });
       break;
     case 'report':
       void stopAndReport();

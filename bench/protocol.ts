@@ -14,6 +14,7 @@ export type WorkerCommand =
   | { cmd: 'chat'; ratePerClient: number }
   | { cmd: 'publish'; durationMs: number; window: number }
   | { cmd: 'stop' }
+  | { cmd: 'deliveries' }
   | { cmd: 'report' }
   | { cmd: 'close' };
 
@@ -21,10 +22,13 @@ export type WorkerReply =
   | { type: 'connected'; connected: number; failed: number; ms: number }
   | { type: 'joined'; joined: number }
   | { type: 'reset'; cpuUs: number }
+  | { type: 'deliveries'; deliveries: number }
   | {
       type: 'report';
       sent: number;
       acked: number;
+      /** Acks received before the load stopped. */
+      ackedInWindow: number;
       errors: number;
       /** Sends with no answer 15 s after the load stopped. */
       unanswered: number;

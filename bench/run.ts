@@ -91,6 +91,7 @@ const children = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
 
 async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
@@ -314,6 +315,8 @@ async function measureTraffic(
   servers: ServerProcess[],
   durationMs: number,
   start: () => void,
+  /** Deliveries due for this many acked messages; the count waits for them (up to 15 s). */
+  deliveriesFor: (acked: number) => number,
 ): Promise<{
   reports: Extract<WorkerReply, { type: 'report' }>[];
   serverCpuUs: number;
@@ -328,8 +331,19 @@ async function measureTraffic(
   start();
   await new Promise((resolve) => setTimeout(resolve, durationMs));
   for (const worker of load.workers) worker.tell({ cmd: 'stop' });
-  // Let what is in flight land before counting.
-  await new Promise((resolve) => setTimeout(resolve, 1000));
+  // Every ack in (the workers wait for them), then every delivery those acks promise.
+  const acked = (
+    await Promise.all(load.workers.map((w) => w.ask({ cmd: 'report' }, 'report')))
+  ).reduce((n, r) => n + r.acked, 0);
+  const due = deliveriesFor(acked);
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const counts = await Promise.all(
+      load.workers.map((w) => w.ask({ cmd: 'deliveries' }, 'deliveries')),
+    );
+    if (counts.reduce((n, c) => n + c.deliveries, 0) >= due || Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   const reports = await Promise.all(load.workers.map((w) => w.ask({ cmd: 'report' }, 'report')));
   const seconds = (Date.now() - startedAt) / 1000;
   const cpuAfter = await Promise.all(servers.map((s) => s.stats()));
@@ -369,8 +383,14 @@ async function runScenario(scenario: Scenario, target: Target, sizes: Sizes): Pr
       load = await connectClients(urls, members, { ...sizes, roomSize: members });
       await Promise.all(load.workers.map((w) => w.ask({ cmd: 'join' }, 'joined')));
       const publisher = load.workers[0];
-      const traffic = await measureTraffic(load, servers, sizes.durationMs, () =>
-        publisher.tell({ cmd: 'publish', durationMs: sizes.durationMs, window: 20 }),
+      // The template announces each join to the room: let that settle before measuring.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      const traffic = await measureTraffic(
+        load,
+        servers,
+        sizes.durationMs,
+        () => publisher.tell({ cmd: 'publish', durationMs: sizes.durationMs, window: 20 }),
+        (acked) => acked * sizes.fanoutMembers,
       );
       const deliveries = traffic.reports.reduce((n, r) => n + r.deliveries, 0);
       const latencies = traffic.reports.flatMap((r) => r.deliverySamples);
@@ -382,6 +402,7 @@ async function runScenario(scenario: Scenario, target: Target, sizes: Sizes): Pr
         deliveryP95ms: round2(percentile(latencies, 0.95)),
         deliveryP99ms: round2(percentile(latencies, 0.99)),
         serverCpuUsPerDelivery: round2(traffic.serverCpuUs / Math.max(1, deliveries)),
+        deliveriesMissing: Math.max(0, traffic.reports[0].acked * sizes.fanoutMembers - deliveries),
         errors: traffic.reports.reduce((n, r) => n + r.errors, 0),
         generatorCores: round2(traffic.generatorCores),
       };
@@ -390,16 +411,27 @@ async function runScenario(scenario: Scenario, target: Target, sizes: Sizes): Pr
     load = await connectClients(urls, sizes.chatClients, sizes);
     await Promise.all(load.workers.map((w) => w.ask({ cmd: 'join' }, 'joined')));
     const ratePerClient = sizes.chatRate / sizes.chatClients;
-    const traffic = await measureTraffic(load, servers, sizes.durationMs, () => {
-      for (const worker of load!.workers) worker.tell({ cmd: 'chat', ratePerClient });
-    });
+    const traffic = await measureTraffic(
+      load,
+      servers,
+      sizes.durationMs,
+      () => {
+        for (const worker of load!.workers) worker.tell({ cmd: 'chat', ratePerClient });
+      },
+      (acked) => acked * (sizes.roomSize - 1),
+    );
     const sent = traffic.reports.reduce((n, r) => n + r.sent, 0);
     const acked = traffic.reports.reduce((n, r) => n + r.acked, 0);
+    const deliveries = traffic.reports.reduce((n, r) => n + r.deliveries, 0);
     const acks = traffic.reports.flatMap((r) => r.ackSamples);
     const latencies = traffic.reports.flatMap((r) => r.deliverySamples);
     return {
       connected: load.connected,
-      achievedPerS: Math.round(acked / (sizes.durationMs / 1000)),
+      sentPerS: Math.round(sent / (sizes.durationMs / 1000)),
+      // Acked before the load stopped: what the server kept up with, not its backlog.
+      achievedPerS: Math.round(
+        traffic.reports.reduce((n, r) => n + r.ackedInWindow, 0) / (sizes.durationMs / 1000),
+      ),
       ackP50ms: round2(percentile(acks, 0.5)),
       ackP95ms: round2(percentile(acks, 0.95)),
       ackP99ms: round2(percentile(acks, 0.99)),
@@ -407,6 +439,7 @@ async function runScenario(scenario: Scenario, target: Target, sizes: Sizes): Pr
       deliveryP95ms: round2(percentile(latencies, 0.95)),
       deliveryP99ms: round2(percentile(latencies, 0.99)),
       serverCpuUsPerMessage: round2(traffic.serverCpuUs / Math.max(1, sent)),
+      deliveriesMissing: Math.max(0, acked * (sizes.roomSize - 1) - deliveries),
       // Error acks and ack timeouts; then sends with no answer at all.
       errors: traffic.reports.reduce((n, r) => n + r.errors, 0),
       unanswered: traffic.reports.reduce((n, r) => n + r.unanswered, 0),
@@ -473,7 +506,8 @@ async function main(): Promise<void> {
     options: {
       scenario: { type: 'string', default: 'chat' },
       against: { type: 'string' },
-      rounds: { type: 'string', default: '3' },
+      // Even, so each target goes first as often as the other (A B, B A, …).
+      rounds: { type: 'string', default: '4' },
       json: { type: 'boolean', default: false },
       tiny: { type: 'boolean', default: false },
       connections: { type: 'string' },
