@@ -67,7 +67,8 @@ export class UserConnectionCap {
     }
     if (conns.has(conn)) return;
     conns.add(conn);
-    conn.once('close', () => {
+    // `close` fires once per connection: `on`, without `once`'s per-call wrapper.
+    conn.on('close', () => {
       conns.delete(conn);
       if (conns.size === 0 && this.byUser.get(userId) === conns) this.byUser.delete(userId);
     });

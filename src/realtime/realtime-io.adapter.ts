@@ -86,12 +86,42 @@ export class RealtimeIoAdapter extends IoAdapter {
   /** Run in order on every new handshake, read live; authentication stays last. */
   private readonly handshakeChecks: HandshakeCheck[] = [(req) => this.authenticate(req)];
 
+  /**
+   * One function for every socket's `disconnect` (EventEmitter calls it with the socket as
+   * `this`): a closure per socket, and `once`'s wrapper, cost memory on every connection.
+   */
+  private readonly onSocketDisconnect: (this: Socket, reason: string) => void;
+  private readonly onTokenExpired = (socket: Socket): void =>
+    this.deps.logger.info(
+      {
+        namespace: socket.nsp.name,
+        socketId: socket.id,
+        userId: (socket.data as { user: AuthUser }).user.id,
+      },
+      'token expired',
+    );
+
   constructor(
     app: INestApplication,
     private readonly deps: RealtimeAdapterDeps,
   ) {
     super(app);
     this.userCap = new UserConnectionCap(deps.config.ws.maxConnectionsPerUser);
+    const { metrics, logger } = deps;
+    this.onSocketDisconnect = function (this: Socket, reason: string) {
+      metrics.disconnections.labels(this.nsp.name, reason).inc();
+      logger.info(
+        {
+          event: 'disconnected',
+          namespace: this.nsp.name,
+          socketId: this.id,
+          userId: (this.data as { user: AuthUser }).user.id,
+          reason,
+          durationMs: Date.now() - this.handshake.issued,
+        },
+        'socket disconnected',
+      );
+    };
   }
 
   /** Adds a handshake check (draining, connection caps, origin) ahead of authentication. */
@@ -195,7 +225,6 @@ export class RealtimeIoAdapter extends IoAdapter {
       this.cluster?.onConnection(socket);
       const user = (socket.data as { user: AuthUser }).user;
       this.userCap.add(user.id, socket.conn);
-      const connectedAt = Date.now();
       metrics.connectionsOpened.labels(namespace.name).inc();
       logger.info(
         {
@@ -207,26 +236,9 @@ export class RealtimeIoAdapter extends IoAdapter {
         },
         'socket connected',
       );
-      socket.once('disconnect', (reason: string) => {
-        metrics.disconnections.labels(namespace.name, reason).inc();
-        logger.info(
-          {
-            event: 'disconnected',
-            namespace: namespace.name,
-            socketId: socket.id,
-            userId: user.id,
-            reason,
-            durationMs: Date.now() - connectedAt,
-          },
-          'socket disconnected',
-        );
-      });
-      armTokenExpiry(socket, user.expiresAt, () => {
-        logger.info(
-          { namespace: namespace.name, socketId: socket.id, userId: user.id },
-          'token expired',
-        );
-      });
+      // `disconnect` fires once per socket: `on`, without `once`'s per-call wrapper.
+      socket.on('disconnect', this.onSocketDisconnect);
+      armTokenExpiry(socket, user.expiresAt, this.onTokenExpired);
     });
   }
 

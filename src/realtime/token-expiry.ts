@@ -7,12 +7,16 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * Disconnects the socket when its access token expires. The client then sees
  * "io server disconnect" and does not reconnect by itself: it needs a fresh token.
  */
-export function armTokenExpiry(socket: Socket, expiresAt: number, onExpired: () => void): void {
+export function armTokenExpiry(
+  socket: Socket,
+  expiresAt: number,
+  onExpired: (socket: Socket) => void,
+): void {
   let timer: NodeJS.Timeout;
   const arm = (): void => {
     const remaining = expiresAt - Date.now();
     if (remaining <= 0) {
-      onExpired();
+      onExpired(socket);
       socket.disconnect(true);
       return;
     }
@@ -20,5 +24,6 @@ export function armTokenExpiry(socket: Socket, expiresAt: number, onExpired: () 
     timer.unref();
   };
   arm();
-  socket.once('disconnect', () => clearTimeout(timer));
+  // `disconnect` fires once per socket: `on`, without `once`'s per-call wrapper.
+  socket.on('disconnect', () => clearTimeout(timer));
 }
