@@ -110,7 +110,8 @@ async function join(): Promise<void> {
   reply({ type: 'joined', joined: results.filter(Boolean).length });
 }
 
-function send(socket: Socket, room: string): void {
+/** Sends one timestamped message; `then` runs once its ack (or its timeout) is in. */
+function send(socket: Socket, room: string, then?: () => void): void {
   const sentAt = now();
   sent += 1;
   pending += 1;
@@ -126,6 +127,7 @@ function send(socket: Socket, room: string): void {
           acked += 1;
           ackSamples.add(now() - sentAt);
         }
+        then?.();
       },
     );
 }
@@ -162,25 +164,10 @@ function publish(command: Extract<WorkerCommand, { cmd: 'publish' }>): void {
   const pump = (): void => {
     while (publishing && inFlight < command.window) {
       inFlight += 1;
-      pending += 1;
-      const sentAt = now();
-      sent += 1;
-      socket
-        .timeout(30_000)
-        .emit(
-          'message:send',
-          { room, text: String(sentAt) },
-          (error: Error | null, ack?: { ok: boolean }) => {
-            inFlight -= 1;
-            pending -= 1;
-            if (error || !ack?.ok) errors += 1;
-            else {
-              acked += 1;
-              ackSamples.add(now() - sentAt);
-            }
-            pump();
-          },
-        );
+      send(socket, room, () => {
+        inFlight -= 1;
+        pump();
+      });
     }
   };
   pump();
