@@ -8,6 +8,8 @@ import { eventually } from './eventually.js';
 import { freePort } from './redis.js';
 
 const running = new Set<ChildProcess>();
+/** How long a stopping balancer gets before SIGKILL (a deadline, not a wait). */
+const STOP_GRACE_MS = 5000;
 
 /** A load balancer the test started, on a free port. */
 export interface Balancer {
@@ -121,7 +123,7 @@ async function launch(
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill(stopSignal);
-        const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        const killer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
         await exited;
         clearTimeout(killer);
       }
