@@ -1,4 +1,5 @@
 import type { Socket } from 'socket.io';
+import { type RawEntry, StreamOrder } from './stream-order.js';
 
 interface BroadcastOpts {
   readonly rooms: ReadonlySet<string>;
@@ -28,9 +29,19 @@ interface Recovered {
   readonly until: number;
 }
 
+/** socket.io-adapter's `MessageType.BROADCAST`. */
+const BROADCAST = 3;
+
+interface PublishedMessage {
+  readonly type: number;
+  readonly data?: { readonly requestId?: unknown };
+}
+
 /** What of the streams adapter this patch touches (socket.io-adapter's ClusterAdapter). */
 interface StreamsAdapterInternals {
-  onRawMessage(message: unknown, offset: string): void;
+  readonly uid: string;
+  onRawMessage(message: RawEntry, offset: string): void;
+  publishAndReturnOffset(message: PublishedMessage): Promise<string>;
   restoreSession(pid: string, offset: string): Promise<{ missedPackets: unknown[][] } | null>;
   addOffsetIfNecessary(packet: unknown, opts: unknown, offset: string): void;
   apply(opts: BroadcastOpts, callback: Deliver): void;
@@ -41,21 +52,6 @@ const KEEP_MS = 30_000;
 /** A bound on the log, whatever the traffic: past it the oldest records go. */
 const MAX_LOG = 50_000;
 /**
- * A local broadcast waits for the stream reader to reach it. A reader that is only behind
- * keeps order; one that made no progress for `STUCK_MS` (Redis gone) releases what waits,
- * and nothing waits longer than `MAX_HOLD_MS`.
- */
-const STUCK_MS = 1000;
-const MAX_HOLD_MS = 10_000;
-
-interface Held {
-  readonly offset: string;
-  readonly opts: BroadcastOpts;
-  readonly deliver: Deliver;
-  readonly at: number;
-}
-
-/**
  * Closes a gap in `@socket.io/redis-streams-adapter` 0.3 during connection state recovery.
  * The session is restored from the stream (its missed packets), then the socket is built and
  * put back in its rooms, then the middlewares run (auth, here), then it joins the namespace's
@@ -65,17 +61,13 @@ interface Held {
  * XADD returns): twice.
  *
  * A recovered session holds what came after the client's last offset; that is only right if
- * every instance delivers in stream order. The adapter does not: an instance's own broadcasts
- * go to its sockets as soon as their XADD returns, ahead of earlier entries from other
- * instances still on their way through its reader. Here an own broadcast waits until the
- * reader has reached its entry (released after 1 s should the reader be stuck), so each
- * instance delivers in stream order.
+ * every instance delivers in stream order, which `StreamOrder` sees to.
  *
  * While a recovery is under way this records the broadcasts this instance delivers, with
  * their stream offsets. When the recovered socket connects it gets, in order, those meant
  * for its rooms that its session did not hold; for a while afterwards it is never sent an
- * offset it already has. Offsets are compared as a set, not as a position: entries from
- * several instances reach a socket in an order that is not the stream's.
+ * offset it already has. Offsets are compared as a set, not as a position: should Redis fail,
+ * a held broadcast is let go out of order rather than late.
  */
 export class StreamsRecoveryCatchUp {
   private readonly log: Recorded[] = [];
@@ -92,13 +84,17 @@ export class StreamsRecoveryCatchUp {
     const restore = target.restoreSession.bind(target);
     const addOffset = target.addOffsetIfNecessary.bind(target);
     const apply = target.apply.bind(target);
+    const publish = target.publishAndReturnOffset.bind(target);
     const onRawMessage = target.onRawMessage.bind(target);
-    /** The last stream entry this namespace's reader handled. */
-    let position: string | undefined;
     let fromReader = false;
-    const held: Held[] = [];
-    let holdTimer: NodeJS.Timeout | undefined;
-    let progressAt = Date.now();
+    const order = new StreamOrder(target.uid, (message, offset) => {
+      fromReader = true;
+      try {
+        onRawMessage(message, offset);
+      } finally {
+        fromReader = false;
+      }
+    });
 
     const deliverNow = (offset: string, opts: BroadcastOpts, deliver: Deliver): void => {
       if (this.restoring > 0 || this.pending.size > 0) {
@@ -115,39 +111,23 @@ export class StreamsRecoveryCatchUp {
         deliver(socket);
       });
     };
-    const release = (upTo: (entry: Held) => boolean): void => {
-      while (held.length > 0 && upTo(held[0])) {
-        const entry = held.shift()!;
-        deliverNow(entry.offset, entry.opts, entry.deliver);
-      }
-      if (held.length === 0 && holdTimer) {
-        clearInterval(holdTimer);
-        holdTimer = undefined;
-      }
-    };
-    const hold = (entry: Held): void => {
-      let at = held.length;
-      while (at > 0 && compareOffsets(held[at - 1].offset, entry.offset) > 0) at -= 1;
-      held.splice(at, 0, entry);
-      // A reader that is behind or stuck (Redis gone) must not hold local delivery for long.
-      holdTimer ??= setInterval(() => {
-        const now = Date.now();
-        const stuck = now - progressAt >= STUCK_MS;
-        release((e) => now - e.at >= MAX_HOLD_MS || (stuck && now - e.at >= STUCK_MS));
-      }, STUCK_MS / 5);
-      holdTimer.unref();
-    };
 
-    target.onRawMessage = (message, offset) => {
-      release((entry) => compareOffsets(entry.offset, offset) <= 0);
-      position = offset;
-      progressAt = Date.now();
-      fromReader = true;
-      try {
-        onRawMessage(message, offset);
-      } finally {
-        fromReader = false;
-      }
+    target.onRawMessage = (message, offset) => order.onEntry(message, offset);
+    target.publishAndReturnOffset = (message) => {
+      const offset = publish(message);
+      // Only stored broadcasts (no ack requested) get an offset and a local delivery.
+      if (message.type !== BROADCAST || message.data?.requestId !== undefined) return offset;
+      const settled = order.published();
+      return offset.then(
+        (value) => {
+          settled(value);
+          return value;
+        },
+        (error: unknown) => {
+          settled(undefined);
+          throw error;
+        },
+      );
     };
     target.restoreSession = async (pid, offset) => {
       this.restoring += 1;
@@ -173,11 +153,11 @@ export class StreamsRecoveryCatchUp {
     target.apply = (opts, deliver) => {
       const offset = this.currentOffset;
       this.currentOffset = undefined;
-      if (offset === undefined) return apply(opts, deliver);
-      if (fromReader || (position !== undefined && compareOffsets(offset, position) <= 0)) {
-        return deliverNow(offset, opts, deliver);
-      }
-      hold({ offset, opts, deliver, at: Date.now() });
+      order.deliver(
+        offset,
+        offset === undefined ? () => apply(opts, deliver) : () => deliverNow(offset, opts, deliver),
+        fromReader,
+      );
     };
     return adapter;
   }
@@ -235,11 +215,4 @@ function meantFor(socket: Socket, { rooms, except }: BroadcastOpts): boolean {
   const included = rooms.size === 0 || [...rooms].some((room) => socket.rooms.has(room));
   const excluded = except !== undefined && [...socket.rooms].some((room) => except.has(room));
   return included && !excluded;
-}
-
-/** Orders Redis stream ids (`<ms>-<seq>`). */
-export function compareOffsets(a: string, b: string): number {
-  const [aMs, aSeq] = a.split('-').map(Number);
-  const [bMs, bSeq] = b.split('-').map(Number);
-  return aMs !== bMs ? aMs - bMs : aSeq - bSeq;
 }

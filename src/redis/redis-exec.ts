@@ -1,4 +1,5 @@
 import { isCluster, type RedisClient } from './redis-connections.js';
+import { type RunningTimeout, runningTimeout } from './running-time.js';
 
 export type Reply = string | number | null | Reply[];
 
@@ -9,19 +10,20 @@ const PRESENCE_DEADLINE_MS = 2000;
  * Rejects if `promise` has not settled within `ms`. node-redis's command timeout stops once
  * a command is written, so a Redis that stalls (SIGSTOP, a partition with no reset) would
  * otherwise hold the caller until TCP gives up. A late failure of `promise` stays handled.
+ * The deadline counts this process's running time (`runningTimeout`): a stall of its own
+ * does not fail a command Redis answered in time.
  */
 export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
+  let timer: RunningTimeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+    timer = runningTimeout(() => {
       const error = new Error(`${what} got no answer from Redis within ${ms} ms`);
       error.name = 'TimeoutError';
       reject(error);
     }, ms);
-    timer.unref();
   });
   promise.catch(() => undefined);
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, deadline]).finally(() => timer?.cancel());
 }
 
 /**
