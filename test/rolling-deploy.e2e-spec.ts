@@ -369,11 +369,7 @@ describe.each(['streams', 'pubsub'] as const)('a rolling deploy behind nginx (%s
       expect(drained.every((peer) => peer.recoveries[0] === true)).toBe(true);
       expect(lost).toBe(0);
       expect(outOfOrder).toBe(0);
-      // KNOWN BUG, issue 4 open: now and then a recovering client gets a message twice
-      // (2 of ~13,600 deliveries in 1 of ~10 runs; same id, so clients can drop it). The
-      // goal is 0; until it is fixed, this bound catches anything beyond those strays, and
-      // DRAIN_REPORT=1 prints the count.
-      expect(duplicated).toBeLessThanOrEqual(expected * 0.001);
+      expect(duplicated).toBe(0);
     } else {
       // Pub/sub keeps nothing: what was sent to a room while a member moved is gone. The
       // count proves the test sees a loss when there is one.
