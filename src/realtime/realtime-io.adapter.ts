@@ -13,8 +13,9 @@ import { engineClients } from './engine-clients.js';
 import { installEngineGate, type HandshakeCheck, type Refusal } from './engine-gate.js';
 import { corsOrigin, isAllowedOrigin } from './origin-policy.js';
 import { connectionCapCheck, originCheck, UserConnectionCap } from './protection.js';
-import { armTokenExpiry } from './token-expiry.js';
-import { SocketDispatcher } from './socket-dispatcher.js';
+import { TokenExpiry } from './token-expiry.js';
+import { type GatewaySubscriber, NamespaceDispatcher } from './socket-dispatcher.js';
+import { WebSocketsController } from '@nestjs/websockets/web-sockets-controller.js';
 import { type ClusterSetup, createClusterSetup } from './cluster-adapter.js';
 import type { RedisConnections } from '../redis/redis-connections.js';
 import type { ReadinessService } from '../health/readiness.service.js';
@@ -38,6 +39,11 @@ const FOREIGN_SESSION_REFUSAL: Refusal = {
   reason: 'draining_foreign_session',
   message: 'this instance is shutting down and does not hold this session; retry',
 };
+
+/** socket.io's Client keeps its connected namespace sockets here (gone before `disconnect`). */
+interface ClientView {
+  readonly sockets: ReadonlyMap<string, Socket>;
+}
 
 /** What the slow-consumer watch reads of an engine.io connection (internal fields). */
 interface EngineClientView {
@@ -75,12 +81,15 @@ export interface RealtimeAdapterDeps {
  * - the handshake checks stand in front of engine.io (`installEngineGate`) and the auth
  *   middleware is registered on every namespace as it is created, `/` included;
  * - every namespace gets connection logs, metrics and token-expiry disconnects;
- * - message handlers are bound by `SocketDispatcher` (validation errors, rate limit, metrics);
+ * - message handlers are dispatched by one `NamespaceDispatcher` per namespace (rate limit,
+ *   unknown events, acks, metrics), which NestJS reaches through `bindGateway`;
  * - with Redis, the cluster adapter of `REDIS_ADAPTER` goes into the server options
  *   (`prepareCluster`), and its clients are closed in `dispose()`, after the servers.
  */
 export class RealtimeIoAdapter extends IoAdapter {
-  private readonly dispatchers = new WeakMap<Socket, SocketDispatcher>();
+  private readonly dispatchers = new Map<string, NamespaceDispatcher>();
+  /** Only used if NestJS's `subscribeMessages` could not be replaced (see below). */
+  private readonly boundDispatchers = new WeakMap<Socket, NamespaceDispatcher>();
   private cluster: ClusterSetup | undefined;
   private readonly userCap: UserConnectionCap;
   /** Run in order on every new handshake, read live; authentication stays last. */
@@ -91,7 +100,7 @@ export class RealtimeIoAdapter extends IoAdapter {
    * `this`): a closure per socket, and `once`'s wrapper, cost memory on every connection.
    */
   private readonly onSocketDisconnect: (this: Socket, reason: string) => void;
-  private readonly onTokenExpired = (socket: Socket): void =>
+  private readonly tokenExpiry = new TokenExpiry((socket) =>
     this.deps.logger.info(
       {
         namespace: socket.nsp.name,
@@ -99,23 +108,31 @@ export class RealtimeIoAdapter extends IoAdapter {
         userId: (socket.data as { user: AuthUser }).user.id,
       },
       'token expired',
-    );
+    ),
+  );
 
   constructor(
     app: INestApplication,
     private readonly deps: RealtimeAdapterDeps,
   ) {
     super(app);
+    routeGatewaysThroughAdapter();
     this.userCap = new UserConnectionCap(deps.config.ws.maxConnectionsPerUser);
     const { metrics, logger } = deps;
+    const { tokenExpiry, userCap } = this;
     this.onSocketDisconnect = function (this: Socket, reason: string) {
+      const { user } = this.data as { user: AuthUser };
+      tokenExpiry.untrack(this, user.expiresAt);
+      // A connection counts for its user while any of its namespaces is connected.
+      if ((this.client as unknown as ClientView).sockets.size === 0)
+        userCap.remove(user.id, this.conn);
       metrics.disconnections.labels(this.nsp.name, reason).inc();
       logger.info(
         {
           event: 'disconnected',
           namespace: this.nsp.name,
           socketId: this.id,
-          userId: (this.data as { user: AuthUser }).user.id,
+          userId: user.id,
           reason,
           durationMs: Date.now() - this.handshake.issued,
         },
@@ -174,21 +191,43 @@ export class RealtimeIoAdapter extends IoAdapter {
     return server;
   }
 
+  /** Starts dispatching a gateway's events for a socket that joined its namespace. */
+  bindGateway(socket: Socket, instance: object, subscribers: readonly GatewaySubscriber[]): void {
+    const dispatcher = this.dispatcherOf(socket.nsp.name);
+    dispatcher.addGateway(instance, subscribers);
+    dispatcher.attach(socket);
+  }
+
+  /** NestJS's stock path, with handlers bound to this socket: a dispatcher of its own. */
   override bindMessageHandlers(
     socket: Socket,
     handlers: MessageMappingProperties[],
     _transform: (data: unknown) => Observable<unknown>,
   ): void {
-    let dispatcher = this.dispatchers.get(socket);
+    let dispatcher = this.boundDispatchers.get(socket);
     if (!dispatcher) {
-      dispatcher = new SocketDispatcher(socket, {
-        metrics: this.deps.metrics,
-        logger: this.deps.logger,
-        rateLimit: this.deps.config.ws.rateLimit,
-      });
-      this.dispatchers.set(socket, dispatcher);
+      dispatcher = this.newDispatcher(socket.nsp.name);
+      this.boundDispatchers.set(socket, dispatcher);
     }
-    dispatcher.add(handlers);
+    dispatcher.addBound(handlers);
+    dispatcher.attach(socket);
+  }
+
+  private dispatcherOf(namespace: string): NamespaceDispatcher {
+    let dispatcher = this.dispatchers.get(namespace);
+    if (!dispatcher) {
+      dispatcher = this.newDispatcher(namespace);
+      this.dispatchers.set(namespace, dispatcher);
+    }
+    return dispatcher;
+  }
+
+  private newDispatcher(namespace: string): NamespaceDispatcher {
+    return new NamespaceDispatcher(namespace, {
+      metrics: this.deps.metrics,
+      logger: this.deps.logger,
+      rateLimit: this.deps.config.ws.rateLimit,
+    });
   }
 
   /** Runs after every Socket.IO server closed: the Redis clients go last. */
@@ -238,7 +277,7 @@ export class RealtimeIoAdapter extends IoAdapter {
       );
       // `disconnect` fires once per socket: `on`, without `once`'s per-call wrapper.
       socket.on('disconnect', this.onSocketDisconnect);
-      armTokenExpiry(socket, user.expiresAt, this.onTokenExpired);
+      this.tokenExpiry.track(socket, user.expiresAt);
     });
   }
 
@@ -327,4 +366,38 @@ export class RealtimeIoAdapter extends IoAdapter {
       Vary: 'Origin',
     };
   }
+}
+
+const ROUTED = Symbol('routed through RealtimeIoAdapter');
+
+/** What of NestJS's `WebSocketsController` the replacement below touches. */
+interface ControllerView {
+  readonly config: { getIoAdapter(): unknown };
+  subscribeMessages(subscribers: GatewaySubscriber[], client: unknown, instance: object): void;
+}
+
+/**
+ * NestJS binds every handler of a gateway to every client (`callback.bind(instance, client)`
+ * in `WebSocketsController.subscribeMessages`), and hands the adapter those bound functions:
+ * four handlers cost four bound functions, their objects and a map on every connection. With
+ * this adapter, the gateway's own handler list goes to `bindGateway` instead: one table per
+ * namespace, the socket passed at dispatch. Any other adapter gets NestJS's stock path; so
+ * would this one, through `bindMessageHandlers`, should a NestJS release rename the method.
+ */
+function routeGatewaysThroughAdapter(): void {
+  const controller = WebSocketsController.prototype as unknown as ControllerView;
+  const stock = controller.subscribeMessages as ControllerView['subscribeMessages'] | undefined;
+  if (typeof stock !== 'function' || ROUTED in stock) return;
+  const routed: ControllerView['subscribeMessages'] = function (
+    this: ControllerView,
+    subscribers,
+    client,
+    instance,
+  ) {
+    const adapter = this.config.getIoAdapter();
+    if (adapter instanceof RealtimeIoAdapter)
+      adapter.bindGateway(client as Socket, instance, subscribers);
+    else stock.call(this, subscribers, client, instance);
+  };
+  controller.subscribeMessages = Object.assign(routed, { [ROUTED]: true });
 }

@@ -6,10 +6,28 @@ import type { EventInstruments, MetricsService } from '../metrics/metrics.servic
 import { TokenBucket } from './token-bucket.js';
 import { deliverFailure, type ErrorCode, type Failure } from './ws-error.js';
 
-interface BoundHandler {
-  readonly callback: (data: unknown, ack: unknown) => unknown;
+/**
+ * A gateway's message handler as NestJS builds it once per gateway: its context (pipes,
+ * guards, filters) wrapped around the method, called with the gateway as `this` and
+ * `(client, data, ack)`.
+ */
+export interface GatewaySubscriber {
+  readonly message: unknown;
+  readonly callback: (...args: unknown[]) => unknown;
+  readonly isAckHandledManually?: boolean;
+}
+
+interface Handler {
+  /** Calls the handler for one socket. */
+  readonly call: (socket: Socket, data: unknown, ack: AckFn | undefined) => unknown;
   readonly ackHandledManually: boolean;
   readonly instruments: EventInstruments;
+}
+
+/** What a socket carries for the dispatcher: its rate limit, and how often it hit it in a row. */
+interface SocketState {
+  readonly bucket: TokenBucket;
+  refusedInARow: number;
 }
 
 type AckFn = (response: unknown) => void;
@@ -21,109 +39,149 @@ export interface DispatcherOptions {
 }
 
 const UNKNOWN_EVENT = 'unknown';
+const STATE = Symbol('dispatcher state');
+type WithState = Socket & { [STATE]?: SocketState };
 
 /**
- * Routes a socket's incoming events to its gateway handlers with one `onAny` listener, in
- * place of NestJS's stock rxjs pipeline per handler per socket. Every event passes the same
- * steps: the socket's token bucket is charged, unknown names are answered, the handler runs,
- * and its return value becomes the ack.
+ * Routes the incoming events of one namespace's sockets to its gateway handlers, in place
+ * of NestJS's stock rxjs pipeline per handler per socket. One handler table and one `onAny`
+ * listener serve every socket of the namespace (Socket.IO calls it with the socket as
+ * `this`); a socket carries only its token bucket. Every event passes the same steps: the
+ * bucket is charged, unknown names are answered, the handler runs, and its return value
+ * becomes the ack.
  */
-export class SocketDispatcher {
-  private readonly handlers = new Map<string, BoundHandler>();
-  private readonly bucket: TokenBucket;
+export class NamespaceDispatcher {
+  private readonly handlers = new Map<string, Handler>();
+  private readonly gateways = new WeakSet<object>();
   private readonly unknown: EventInstruments;
-  /** Events refused in a row; reset by the next event the bucket lets through. */
-  private refusedInARow = 0;
   private readonly floodLimit: number;
+  /** The `onAny` listener of every socket of the namespace. */
+  private readonly listener: (this: Socket, event: string, ...args: unknown[]) => void;
 
   constructor(
-    private readonly socket: Socket,
+    private readonly namespace: string,
     private readonly options: DispatcherOptions,
   ) {
-    const { perSecond, burst } = options.rateLimit;
-    this.bucket = new TokenBucket(perSecond, burst, performance.now());
-    this.floodLimit = floodLimitFor(burst);
-    this.unknown = options.metrics.forEvent(socket.nsp.name, UNKNOWN_EVENT);
-    socket.onAny(this.dispatch);
+    this.unknown = options.metrics.forEvent(namespace, UNKNOWN_EVENT);
+    this.floodLimit = floodLimitFor(options.rateLimit.burst);
+    const dispatch = this.dispatch.bind(this);
+    this.listener = function (this: Socket, event: string, ...args: unknown[]) {
+      dispatch(this, event, args);
+    };
   }
 
-  add(handlers: readonly MessageMappingProperties[]): void {
-    const namespace = this.socket.nsp.name;
-    for (const { message, callback, isAckHandledManually } of handlers) {
-      const event = String(message);
-      this.handlers.set(event, {
-        callback: callback as BoundHandler['callback'],
-        ackHandledManually: isAckHandledManually === true,
-        instruments: this.options.metrics.forEvent(namespace, event),
-      });
+  /** A gateway's handlers, each called with `(socket, data, ack)` (once per gateway). */
+  addGateway(instance: object, subscribers: readonly GatewaySubscriber[]): void {
+    if (this.gateways.has(instance)) return;
+    this.gateways.add(instance);
+    for (const { message, callback, isAckHandledManually } of subscribers) {
+      this.addHandler(
+        message,
+        (socket, data, ack) => callback.call(instance, socket, data, ack),
+        isAckHandledManually,
+      );
     }
   }
 
-  private readonly dispatch = (event: string, ...args: unknown[]): void => {
+  /**
+   * Handlers NestJS bound to one socket (its stock `subscribeMessages`): for a dispatcher
+   * that serves that socket alone.
+   */
+  addBound(handlers: readonly MessageMappingProperties[]): void {
+    for (const { message, callback, isAckHandledManually } of handlers) {
+      const bound = callback as (data: unknown, ack: unknown) => unknown;
+      this.addHandler(message, (_socket, data, ack) => bound(data, ack), isAckHandledManually);
+    }
+  }
+
+  /** Starts dispatching `socket`'s events (once per socket). */
+  attach(socket: Socket): void {
+    const withState = socket as WithState;
+    if (withState[STATE]) return;
+    const { perSecond, burst } = this.options.rateLimit;
+    withState[STATE] = {
+      bucket: new TokenBucket(perSecond, burst, performance.now()),
+      refusedInARow: 0,
+    };
+    socket.onAny(this.listener);
+  }
+
+  private addHandler(message: unknown, call: Handler['call'], manualAck?: boolean): void {
+    const event = String(message);
+    this.handlers.set(event, {
+      call,
+      ackHandledManually: manualAck === true,
+      instruments: this.options.metrics.forEvent(this.namespace, event),
+    });
+  }
+
+  private dispatch(socket: Socket, event: string, args: unknown[]): void {
+    const state = (socket as WithState)[STATE]!;
     const last = args[args.length - 1];
     const ack = typeof last === 'function' ? (last as AckFn) : undefined;
     const handler = this.handlers.get(event);
     (handler?.instruments ?? this.unknown).received.inc();
     const startedAt = performance.now();
     // Charged before the name is looked at: unknown events count against the limit too.
-    if (!this.bucket.take(startedAt)) {
-      this.refuse(ack);
+    if (!state.bucket.take(startedAt)) {
+      this.refuse(socket, state, ack);
       return;
     }
-    this.refusedInARow = 0;
+    state.refusedInARow = 0;
     if (!handler) {
-      this.fail(ack, 'VALIDATION', 'Unknown event');
+      this.fail(socket, ack, 'VALIDATION', 'Unknown event');
       return;
     }
     const data = args.length > (ack ? 1 : 0) ? args[0] : undefined;
     let result: unknown;
     try {
-      result = handler.callback(data, ack);
+      result = handler.call(socket, data, ack);
     } catch (error) {
-      this.internal(event, error, ack);
+      this.internal(socket, event, error, ack);
       return;
     }
     Promise.resolve(result).then(
-      (value) => this.respond(handler, value, ack, startedAt),
-      (error: unknown) => this.internal(event, error, ack),
+      (value) => this.respond(socket, handler, value, ack, startedAt),
+      (error: unknown) => this.internal(socket, event, error, ack),
     );
-  };
+  }
 
   /**
    * A limited event with an ack gets its RATE_LIMITED ack; without one, only the first of a
    * run is told on `exception`, so a flood cannot make the server write one packet per event.
    * A socket that keeps going long after being limited is disconnected.
    */
-  private refuse(ack: AckFn | undefined): void {
-    this.refusedInARow += 1;
-    if (this.refusedInARow > this.floodLimit) {
+  private refuse(socket: Socket, state: SocketState, ack: AckFn | undefined): void {
+    state.refusedInARow += 1;
+    if (state.refusedInARow > this.floodLimit) {
       this.options.logger.warn(
         {
-          namespace: this.socket.nsp.name,
-          socketId: this.socket.id,
-          userId: userIdOf(this.socket),
-          refused: this.refusedInARow,
+          namespace: this.namespace,
+          socketId: socket.id,
+          userId: userIdOf(socket),
+          refused: state.refusedInARow,
         },
         'disconnecting a socket that kept flooding past its rate limit',
       );
-      this.socket.disconnect(true);
+      socket.disconnect(true);
       return;
     }
-    if (ack || this.refusedInARow === 1)
-      this.fail(ack, 'RATE_LIMITED', 'Too many events; slow down');
-    else this.options.metrics.errorAnswered(this.socket.nsp.name, 'RATE_LIMITED');
+    if (ack || state.refusedInARow === 1)
+      this.fail(socket, ack, 'RATE_LIMITED', 'Too many events; slow down');
+    else this.options.metrics.errorAnswered(this.namespace, 'RATE_LIMITED');
   }
 
   private respond(
-    handler: BoundHandler,
+    socket: Socket,
+    handler: Handler,
     value: unknown,
     ack: AckFn | undefined,
     startedAt: number,
   ): void {
     if (isObservable(value)) {
       value.subscribe({
-        next: (item) => this.respond(handler, item, ack, startedAt),
-        error: (error: unknown) => this.internal('observable', error, ack),
+        next: (item) => this.respond(socket, handler, item, ack, startedAt),
+        error: (error: unknown) => this.internal(socket, 'observable', error, ack),
       });
       return;
     }
@@ -131,25 +189,25 @@ export class SocketDispatcher {
     if (value === undefined || value === null) return;
     const response = value as { event?: unknown; data?: unknown };
     if (typeof response.event === 'string') {
-      this.socket.emit(response.event, response.data);
+      socket.emit(response.event, response.data);
     } else if (ack && !handler.ackHandledManually) {
       ack(value);
     }
   }
 
   /** Only reached when a handler escapes its exception filter: a bug, logged once. */
-  private internal(event: string, error: unknown, ack: AckFn | undefined): void {
+  private internal(socket: Socket, event: string, error: unknown, ack: AckFn | undefined): void {
     this.options.logger.error(
-      { err: error, event, namespace: this.socket.nsp.name, socketId: this.socket.id },
+      { err: error, event, namespace: this.namespace, socketId: socket.id },
       'event handler failed outside its exception filter',
     );
-    this.fail(ack, 'INTERNAL', 'Internal error');
+    this.fail(socket, ack, 'INTERNAL', 'Internal error');
   }
 
-  private fail(ack: AckFn | undefined, code: ErrorCode, message: string): void {
-    this.options.metrics.errorAnswered(this.socket.nsp.name, code);
+  private fail(socket: Socket, ack: AckFn | undefined, code: ErrorCode, message: string): void {
+    this.options.metrics.errorAnswered(this.namespace, code);
     const failure: Failure = { ok: false, error: { code, message } };
-    deliverFailure(this.socket, ack, failure);
+    deliverFailure(socket, ack, failure);
   }
 }
 
