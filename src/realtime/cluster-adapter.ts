@@ -7,6 +7,7 @@ import type { Namespace, ServerOptions, Socket } from 'socket.io';
 import type { RedisAdapterKind } from '../config/app-config.js';
 import { guardAdapterClient } from '../redis/guarded-client.js';
 import type { RedisConnections } from '../redis/redis-connections.js';
+import type { ReaderProgress } from './stream-order.js';
 import { StreamsRecoveryCatchUp } from './streams-recovery.js';
 
 /** The key (channel prefix) of the classic adapter; `@socket.io/redis-emitter` defaults to it. */
@@ -63,8 +64,9 @@ export async function createClusterSetup(
         maxLen: 10_000,
         blockTimeInMs: 2000,
       });
+      const progress: ReaderProgress = { at: performance.now() };
       main = (nsp) => {
-        const catchUp = new StreamsRecoveryCatchUp();
+        const catchUp = new StreamsRecoveryCatchUp(progress);
         catchUps.set(nsp.name, catchUp);
         return catchUp.patch(streams(nsp));
       };

@@ -52,6 +52,15 @@ interface Pause {
   readonly timeout: RunningTimeout;
 }
 
+/**
+ * When the stream reader last handed on an entry. One reader serves every namespace on the
+ * stream, so the namespaces share this: a reader busy with another namespace's entries is
+ * not stuck.
+ */
+export interface ReaderProgress {
+  at: number;
+}
+
 /** A stream entry as the adapter's reader passes it on (`uid`, `nsp`, `type`, `data`). */
 export interface RawEntry {
   readonly uid?: unknown;
@@ -61,7 +70,6 @@ export interface RawEntry {
 export class StreamOrder {
   /** The last entry the reader handed on. */
   private position: string | undefined;
-  private progressAt = performance.now();
   private readonly held: Held[] = [];
   /** In sending order, which is stream order: XADDs answer in order on one connection. */
   private readonly inFlight: InFlight[] = [];
@@ -71,10 +79,12 @@ export class StreamOrder {
   /**
    * @param uid the adapter's own id, as it writes it into its entries
    * @param read hands an entry on to the adapter (its original `onRawMessage`)
+   * @param progress shared by the namespaces the same reader serves
    */
   constructor(
     private readonly uid: string,
     private readonly read: (message: RawEntry, offset: string) => void,
+    private readonly progress: ReaderProgress = { at: performance.now() },
   ) {}
 
   /** The reader got `offset`. */
@@ -149,7 +159,7 @@ export class StreamOrder {
   private proceed(message: RawEntry, offset: string): void {
     this.release((entry) => compareOffsets(entry.offset, offset) <= 0);
     this.position = offset;
-    this.progressAt = performance.now();
+    this.progress.at = performance.now();
     // Passed without waiting for it (a pause that timed out): its delivery will go at once.
     while (this.inFlight[0]?.offset !== undefined && this.reached(this.inFlight[0].offset))
       this.inFlight.shift();
@@ -183,7 +193,7 @@ export class StreamOrder {
     this.checker = setInterval(() => {
       const now = performance.now();
       // This process did not run for a while: the reader's clock starts over, as deadlines do.
-      if (now - tick > CHECK_EVERY_MS + STALL_MS) this.progressAt = now;
+      if (now - tick > CHECK_EVERY_MS + STALL_MS) this.progress.at = now;
       tick = now;
       // Timers fall due before the I/O of their loop turn, where the reader's answer may be.
       setImmediate(() => this.checkHeld());
@@ -192,7 +202,7 @@ export class StreamOrder {
 
   private checkHeld(): void {
     const now = performance.now();
-    const stuck = now - this.progressAt >= STUCK_MS;
+    const stuck = now - this.progress.at >= STUCK_MS;
     this.release((e) => now - e.at >= MAX_HOLD_MS || (stuck && now - e.at >= STUCK_MS));
   }
 

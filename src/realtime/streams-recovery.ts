@@ -1,5 +1,5 @@
 import type { Socket } from 'socket.io';
-import { type RawEntry, StreamOrder } from './stream-order.js';
+import { type RawEntry, type ReaderProgress, StreamOrder } from './stream-order.js';
 
 interface BroadcastOpts {
   readonly rooms: ReadonlySet<string>;
@@ -78,6 +78,9 @@ export class StreamsRecoveryCatchUp {
   private currentOffset: string | undefined;
   private pruner: NodeJS.Timeout | undefined;
 
+  /** @param progress shared by every namespace on the same stream reader */
+  constructor(private readonly progress: ReaderProgress = { at: performance.now() }) {}
+
   /** Patches one namespace's adapter instance; returns it. */
   patch<A extends object>(adapter: A): A {
     const target = adapter as unknown as StreamsAdapterInternals;
@@ -94,7 +97,7 @@ export class StreamsRecoveryCatchUp {
       } finally {
         fromReader = false;
       }
-    });
+    }, this.progress);
 
     const deliverNow = (offset: string, opts: BroadcastOpts, deliver: Deliver): void => {
       if (this.restoring > 0 || this.pending.size > 0) {
