@@ -5,13 +5,19 @@ import {
   Module,
   UseGuards,
 } from '@nestjs/common';
-import { ConnectedSocket, SubscribeMessage } from '@nestjs/websockets';
+import {
+  ConnectedSocket,
+  type OnGatewayConnection,
+  type OnGatewayDisconnect,
+  SubscribeMessage,
+} from '@nestjs/websockets';
 import { z } from 'zod';
 import { Payload, RealtimeGateway } from '../src/realtime/realtime-gateway.decorator.js';
 import type { AppSocket } from '../src/realtime/socket-types.js';
 import { floodLimitFor } from '../src/realtime/socket-dispatcher.js';
 import { WsError, type Ack, type Failure } from '../src/realtime/ws-error.js';
 import { startApp, type TestApp } from './support/app-harness.js';
+import { eventually } from './support/eventually.js';
 import {
   closeAllClients,
   connectClient,
@@ -37,8 +43,22 @@ class AdminOnly implements CanActivate {
   }
 }
 
+/** How long a lifecycle hook may take to run after its socket event. */
+const HOOK_TIMEOUT_MS = 2000;
+
+/** Who connected to and left `/dashboard`, as its lifecycle hooks saw it. */
+const lifecycle: string[] = [];
+
 @RealtimeGateway('/dashboard')
-class DashboardGateway {
+class DashboardGateway implements OnGatewayConnection<AppSocket>, OnGatewayDisconnect<AppSocket> {
+  handleConnection(socket: AppSocket): void {
+    lifecycle.push(`connected ${socket.data.user.id}`);
+  }
+
+  handleDisconnect(socket: AppSocket): void {
+    lifecycle.push(`left ${socket.data.user.id}`);
+  }
+
   @SubscribeMessage(DashboardEvent.Subscribe)
   async subscribe(
     @ConnectedSocket() socket: AppSocket,
@@ -83,6 +103,23 @@ describe('a new namespace built with @RealtimeGateway', () => {
       createClient(server.url, '/dashboard', { auth: { token: 'bad' } }),
     );
     expect(error.data).toEqual({ code: 'UNAUTHORIZED', reason: 'malformed_token' });
+  });
+
+  it("runs the gateway's connection and disconnect hooks, once per socket", async () => {
+    lifecycle.length = 0;
+    const socket = await dashboard('hooks');
+    await eventually(
+      () => lifecycle.length,
+      (n) => n === 1,
+      HOOK_TIMEOUT_MS,
+    );
+    socket.disconnect();
+    await eventually(
+      () => lifecycle.length,
+      (n) => n === 2,
+      HOOK_TIMEOUT_MS,
+    );
+    expect(lifecycle).toEqual(['connected hooks', 'left hooks']);
   });
 
   it('validates payloads and answers with the template error shape', async () => {

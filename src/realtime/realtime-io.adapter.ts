@@ -198,6 +198,17 @@ export class RealtimeIoAdapter extends IoAdapter {
     dispatcher.attach(socket);
   }
 
+  /**
+   * NestJS hands every socket a closure for its gateways' `handleDisconnect` (in a `once`
+   * wrapper: four objects per socket). Where no gateway of the namespace has one, nothing
+   * would be called: no listener.
+   */
+  override bindClientDisconnect(socket: Socket, callback: (reason: string) => void): void {
+    if (this.dispatchers.get(socket.nsp.name)?.needsDisconnectHook === false) return;
+    // `disconnect` fires once per socket: `on`, without `once`'s per-call wrapper.
+    socket.on('disconnect', callback);
+  }
+
   /** NestJS's stock path, with handlers bound to this socket: a dispatcher of its own. */
   override bindMessageHandlers(
     socket: Socket,

@@ -25,9 +25,8 @@ interface Handler {
 }
 
 /** What a socket carries for the dispatcher: its rate limit, and how often it hit it in a row. */
-interface SocketState {
-  readonly bucket: TokenBucket;
-  refusedInARow: number;
+class SocketState extends TokenBucket {
+  refusedInARow = 0;
 }
 
 type AckFn = (response: unknown) => void;
@@ -53,6 +52,8 @@ type WithState = Socket & { [STATE]?: SocketState };
 export class NamespaceDispatcher {
   private readonly handlers = new Map<string, Handler>();
   private readonly gateways = new WeakSet<object>();
+  /** Whether a gateway of this namespace has `handleDisconnect` (NestJS then needs a hook). */
+  private disconnectHandled = false;
   private readonly unknown: EventInstruments;
   private readonly floodLimit: number;
   /** The `onAny` listener of every socket of the namespace. */
@@ -74,6 +75,8 @@ export class NamespaceDispatcher {
   addGateway(instance: object, subscribers: readonly GatewaySubscriber[]): void {
     if (this.gateways.has(instance)) return;
     this.gateways.add(instance);
+    const { handleDisconnect } = instance as { handleDisconnect?: unknown };
+    if (typeof handleDisconnect === 'function') this.disconnectHandled = true;
     for (const { message, callback, isAckHandledManually } of subscribers) {
       this.addHandler(
         message,
@@ -94,16 +97,22 @@ export class NamespaceDispatcher {
     }
   }
 
+  /** Whether a socket of this namespace needs NestJS's disconnect hook for its gateways. */
+  get needsDisconnectHook(): boolean {
+    return this.disconnectHandled;
+  }
+
   /** Starts dispatching `socket`'s events (once per socket). */
   attach(socket: Socket): void {
     const withState = socket as WithState;
     if (withState[STATE]) return;
     const { perSecond, burst } = this.options.rateLimit;
-    withState[STATE] = {
-      bucket: new TokenBucket(perSecond, burst, performance.now()),
-      refusedInARow: 0,
-    };
-    socket.onAny(this.listener);
+    withState[STATE] = new SocketState(perSecond, burst, performance.now());
+    // `onAny` pushes onto a new `[]`, which V8 grows to 17 slots: 150 bytes on every socket
+    // for one listener. Socket.IO reads the same field; its public getter checks the result.
+    const any = socket as unknown as { _anyListeners?: unknown[] };
+    if (any._anyListeners === undefined) any._anyListeners = [this.listener];
+    if (!socket.listenersAny().includes(this.listener)) socket.onAny(this.listener);
   }
 
   private addHandler(message: unknown, call: Handler['call'], manualAck?: boolean): void {
@@ -123,7 +132,7 @@ export class NamespaceDispatcher {
     (handler?.instruments ?? this.unknown).received.inc();
     const startedAt = performance.now();
     // Charged before the name is looked at: unknown events count against the limit too.
-    if (!state.bucket.take(startedAt)) {
+    if (!state.take(startedAt)) {
       this.refuse(socket, state, ack);
       return;
     }
