@@ -170,6 +170,7 @@ export class RealtimeIoAdapter extends IoAdapter {
     this.addHandshakeCheck(originCheck(http.corsOrigins));
     this.addHandshakeCheck(connectionCapCheck(server, ws.maxConnections));
     this.watchSlowConsumers(server);
+    server.engine.on('connection', releaseRawHeaders);
     const httpServer = this.httpServer as HttpServer | undefined;
     if (httpServer) {
       installEngineGate(httpServer, {
@@ -411,4 +412,19 @@ function routeGatewaysThroughAdapter(): void {
     else stock.call(this, subscribers, client, instance);
   };
   controller.subscribeMessages = Object.assign(routed, { [ROUTED]: true });
+}
+
+const NO_RAW_HEADERS: string[] = [];
+
+/**
+ * A connection keeps its handshake request for its whole life (engine.io holds it, and a
+ * listener on the TCP socket too). Its headers stay readable (`socket.handshake.headers`);
+ * the raw list they were parsed from, names in their original case, is dropped.
+ */
+function releaseRawHeaders(conn: { request: IncomingMessage }): void {
+  const { request } = conn;
+  // Node parses `headers` from the raw list on first read; the handshake checks have read
+  // them by now, and this makes sure.
+  void request.headers;
+  request.rawHeaders = NO_RAW_HEADERS;
 }
