@@ -90,14 +90,18 @@ export class StreamsRecoveryCatchUp {
     const publish = target.publishAndReturnOffset.bind(target);
     const onRawMessage = target.onRawMessage.bind(target);
     let fromReader = false;
-    const order = new StreamOrder(target.uid, (message, offset) => {
-      fromReader = true;
-      try {
-        onRawMessage(message, offset);
-      } finally {
-        fromReader = false;
-      }
-    }, this.progress);
+    const order = new StreamOrder(
+      target.uid,
+      (message, offset) => {
+        fromReader = true;
+        try {
+          onRawMessage(message, offset);
+        } finally {
+          fromReader = false;
+        }
+      },
+      this.progress,
+    );
 
     const deliverNow = (offset: string, opts: BroadcastOpts, deliver: Deliver): void => {
       if (this.restoring > 0 || this.pending.size > 0) {
