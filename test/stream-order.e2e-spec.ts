@@ -14,7 +14,7 @@ const ROOM = 'order';
  * which a reader without progress counts as stuck, the clocks a stall used to trip.
  */
 const PAUSE_MS = 1500;
-const PAUSES = 3;
+const PAUSES = 2;
 /** Acked messages from each sender before each pause, and after each resume. */
 const ACKS_AROUND_PAUSE = 100;
 
