@@ -66,7 +66,9 @@ export async function createClusterSetup(
       });
       const progress: ReaderProgress = { at: performance.now() };
       main = (nsp) => {
-        const catchUp = new StreamsRecoveryCatchUp(progress);
+        const catchUp = new StreamsRecoveryCatchUp(progress, (error) =>
+          redis.errors.report('stream-delivery', error, 'a stream entry failed to deliver'),
+        );
         catchUps.set(nsp.name, catchUp);
         return catchUp.patch(streams(nsp));
       };

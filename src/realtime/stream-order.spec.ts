@@ -354,6 +354,43 @@ describe('StreamOrder', () => {
     expect(delivered).toEqual(['100-0', '100-1', '100-2']);
   });
 
+  it('an own entry stored by an XADD that failed on its deadline does not pause the reader behind a later XADD', () => {
+    const { read, broadcast, delivered } = setUp();
+    const timedOut = broadcast('timed-out');
+    timedOut.fail();
+    broadcast().stored('100-5');
+    broadcast(); // unanswered, sent after the one stored at 100-5: it cannot be 100-1
+    // Redis stored the timed-out one after all, at 100-1.
+    read('100-0');
+    read('100-1', OWN);
+    read('100-2');
+    expect(delivered).toEqual(['timed-out', '100-0', '100-2']);
+  });
+
+  it('an error thrown while a queued entry is handed on is reported, and the entries after it still go', () => {
+    const delivered: string[] = [];
+    const errors: unknown[] = [];
+    const order: StreamOrder = new StreamOrder(
+      ME,
+      (message, offset) => {
+        if (message.uid === ME) return;
+        if (offset === '100-1') throw new Error('a listener failed');
+        order.deliver(offset, () => delivered.push(offset), true);
+      },
+      undefined,
+      (error) => errors.push(error),
+    );
+    const settle = order.published();
+    order.onEntry(OWN, '100-0');
+    order.onEntry(OTHER, '100-1');
+    order.onEntry(OTHER, '100-2');
+    expect(delivered).toEqual([]);
+    settle('100-0');
+    order.deliver('100-0', () => delivered.push('100-0'), false);
+    expect(delivered).toEqual(['100-0', '100-2']);
+    expect(errors).toEqual([new Error('a listener failed')]);
+  });
+
   it('other kinds of own entries never pause the reader', () => {
     const { read, broadcast, delivered } = setUp();
     broadcast();

@@ -22,7 +22,7 @@
  * so a stall alone never looks like a stuck reader.
  */
 
-import { type RunningTimeout, runningTimeout, STALL_MS } from '../redis/running-time.js';
+import { type RunningTimeout, runningTimeout } from '../redis/running-time.js';
 
 /** A local delivery of one broadcast (the adapter's `apply` callback, bound to its packet). */
 export type Delivery = () => void;
@@ -75,16 +75,21 @@ export class StreamOrder {
   private readonly inFlight: InFlight[] = [];
   private pause: Pause | undefined;
   private checker: NodeJS.Timeout | undefined;
+  /** The newest stream id an XADD of this instance answered with. */
+  private lastAnswered: string | undefined;
 
   /**
    * @param uid the adapter's own id, as it writes it into its entries
    * @param read hands an entry on to the adapter (its original `onRawMessage`)
    * @param progress shared by the namespaces the same reader serves
+   * @param onError told of an error thrown while an entry was handed on (a listener's bug);
+   *   the entries after it are still handed on
    */
   constructor(
     private readonly uid: string,
     private readonly read: (message: RawEntry, offset: string) => void,
     private readonly progress: ReaderProgress = { at: performance.now() },
+    private readonly onError: (error: unknown) => void = rethrowLater,
   ) {}
 
   /** The reader got `offset`. */
@@ -103,7 +108,10 @@ export class StreamOrder {
     this.inFlight.push(entry);
     return (offset) => {
       if (offset === undefined) this.forget(entry);
-      else entry.offset = offset;
+      else {
+        entry.offset = offset;
+        this.lastAnswered = offset;
+      }
       this.resumeIfFree();
     };
   }
@@ -126,13 +134,19 @@ export class StreamOrder {
   }
 
   /**
-   * Whether the reader must wait at own entry `offset`: it is neither held (delivered when
-   * the reader gets there) nor gone without an answer, and an XADD that may be it, or that
-   * is it, has not been delivered locally yet.
+   * Whether the reader must wait at own entry `offset`: it is not held (delivered when the
+   * reader gets there), and its XADD answered but its broadcast is not delivered yet, or an
+   * XADD that may be it has not answered. One that may not: answers come in sending order,
+   * so an XADD still unanswered after one answered past `offset` was stored after `offset`
+   * (which is then an XADD that failed on its deadline but was stored, delivered already).
    */
   private awaited(offset: string): boolean {
     if (this.held.some((entry) => entry.offset === offset)) return false;
-    return this.inFlight.some((entry) => entry.offset === undefined || entry.offset === offset);
+    const unansweredMayBeIt =
+      this.lastAnswered === undefined || compareOffsets(offset, this.lastAnswered) > 0;
+    return this.inFlight.some((entry) =>
+      entry.offset === undefined ? unansweredMayBeIt : entry.offset === offset,
+    );
   }
 
   private reached(offset: string): boolean {
@@ -163,7 +177,12 @@ export class StreamOrder {
     // Passed without waiting for it (a pause that timed out): its delivery will go at once.
     while (this.inFlight[0]?.offset !== undefined && this.reached(this.inFlight[0].offset))
       this.inFlight.shift();
-    this.read(message, offset);
+    // Outside the reader's loop (a resumed queue), a throw would drop the entries after it.
+    try {
+      this.read(message, offset);
+    } catch (error) {
+      this.onError(error);
+    }
   }
 
   /** Hands on the entry the reader paused at (whatever became of its XADD), then the queue. */
@@ -192,8 +211,9 @@ export class StreamOrder {
     let tick = performance.now();
     this.checker = setInterval(() => {
       const now = performance.now();
-      // This process did not run for a while: the reader's clock starts over, as deadlines do.
-      if (now - tick > CHECK_EVERY_MS + STALL_MS) this.progress.at = now;
+      // This process did not run for as long as the reader may stay silent: the reader's
+      // clock starts over, as deadlines do. A loop only lagging keeps counting.
+      if (now - tick > CHECK_EVERY_MS + STUCK_MS) this.progress.at = now;
       tick = now;
       // Timers fall due before the I/O of their loop turn, where the reader's answer may be.
       setImmediate(() => this.checkHeld());
@@ -220,4 +240,11 @@ export function compareOffsets(a: string, b: string): number {
   const [aMs, aSeq] = a.split('-').map(Number);
   const [bMs, bSeq] = b.split('-').map(Number);
   return aMs !== bMs ? aMs - bMs : aSeq - bSeq;
+}
+
+/** Without an `onError`, a thrown error goes on to the process's crash policy. */
+function rethrowLater(error: unknown): void {
+  queueMicrotask(() => {
+    throw error;
+  });
 }

@@ -78,8 +78,14 @@ export class StreamsRecoveryCatchUp {
   private currentOffset: string | undefined;
   private pruner: NodeJS.Timeout | undefined;
 
-  /** @param progress shared by every namespace on the same stream reader */
-  constructor(private readonly progress: ReaderProgress = { at: performance.now() }) {}
+  /**
+   * @param progress shared by every namespace on the same stream reader
+   * @param onError told of an error thrown while a stream entry was delivered
+   */
+  constructor(
+    private readonly progress: ReaderProgress = { at: performance.now() },
+    private readonly onError?: (error: unknown) => void,
+  ) {}
 
   /** Patches one namespace's adapter instance; returns it. */
   patch<A extends object>(adapter: A): A {
@@ -101,6 +107,7 @@ export class StreamsRecoveryCatchUp {
         }
       },
       this.progress,
+      this.onError,
     );
 
     const deliverNow = (offset: string, opts: BroadcastOpts, deliver: Deliver): void => {
