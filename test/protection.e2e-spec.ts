@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { Manager, type Socket } from 'socket.io-client';
 import { WebSocket } from 'ws';
 import { CHAT_NAMESPACE, ChatEvent, type ChatMessage } from '../src/chat/chat.events.js';
 import { NOTIFICATIONS_NAMESPACE } from '../src/notifications/notifications.events.js';
@@ -112,6 +113,46 @@ describe('connection caps', () => {
     const again = await connectClient(server.url, CHAT_NAMESPACE, { auth: { token } });
     expect(again.connected).toBe(true);
   });
+  it('a connection whose namespaces switched to another user stops counting for the first', async () => {
+    const asAlice = { token: await server.token('alice') };
+    // One engine.io connection carrying /chat and /notifications, both as alice.
+    const manager = new Manager(server.url, {
+      transports: ['websocket'],
+      reconnection: false,
+      autoConnect: false,
+    });
+    const connected = (socket: Socket) =>
+      new Promise<void>((resolve, reject) => {
+        socket.once('connect', () => resolve());
+        socket.once('connect_error', reject);
+        socket.connect();
+      });
+    const chat = manager.socket(CHAT_NAMESPACE, { auth: asAlice });
+    const notifications = manager.socket(NOTIFICATIONS_NAMESPACE, { auth: asAlice });
+    try {
+      await connected(chat);
+      await connected(notifications);
+      // /chat switches to bob on the same connection; then alice's last socket there leaves.
+      chat.disconnect();
+      chat.auth = { token: await server.token('bob') };
+      await connected(chat);
+      notifications.disconnect();
+      await eventually(
+        () => metric(server, /^ws_connected_sockets\{namespace="\/notifications"\}/),
+        (n) => n === 0,
+        5000,
+      );
+      // Alice holds no connection now: her cap of 2 is hers again.
+      for (let i = 0; i < 2; i++) {
+        const socket = await connectClient(server.url, CHAT_NAMESPACE, { auth: asAlice });
+        expect(socket.connected).toBe(true);
+      }
+    } finally {
+      chat.disconnect();
+      notifications.disconnect();
+    }
+  });
+
   it('the 21st connection past a cap of 20 gets a retry-able 503, and the 20 are untouched', async () => {
     const open = [];
     for (let i = 0; i < 20; i++) {

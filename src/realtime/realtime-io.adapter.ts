@@ -123,8 +123,10 @@ export class RealtimeIoAdapter extends IoAdapter {
     this.onSocketDisconnect = function (this: Socket, reason: string) {
       const { user } = this.data as { user: AuthUser };
       tokenExpiry.untrack(this, user.expiresAt);
-      // A connection counts for its user while any of its namespaces is connected.
-      if ((this.client as unknown as ClientView).sockets.size === 0)
+      // A connection counts for a user while any of its namespaces is connected as that
+      // user (one connection can carry two users: a client that switched accounts).
+      const { sockets } = this.client as unknown as ClientView;
+      if (![...sockets.values()].some((other) => userOf(other).id === user.id))
         userCap.remove(user.id, this.conn);
       metrics.disconnections.labels(this.nsp.name, reason).inc();
       logger.info(
@@ -427,4 +429,8 @@ function releaseRawHeaders(conn: { request: IncomingMessage }): void {
   // them by now, and this makes sure.
   void request.headers;
   request.rawHeaders = NO_RAW_HEADERS;
+}
+
+function userOf(socket: Socket): AuthUser {
+  return (socket.data as { user: AuthUser }).user;
 }
