@@ -10,7 +10,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * listener (the adapter's, in the app) untracks it.
  */
 class FakeSocket extends EventEmitter {
+  connected = true;
   readonly disconnect = jest.fn((_close?: boolean) => {
+    this.connected = false;
     this.emit('disconnect', 'server namespace disconnect');
     return this;
   });
@@ -100,6 +102,19 @@ describe('TokenExpiry', () => {
     expect(jest.getTimerCount()).toBe(0);
     jest.advanceTimersByTime(120_000);
     expect(alone.disconnect).not.toHaveBeenCalled();
+  });
+
+  it('a socket its connection took down with a sibling namespace is not reported expired', () => {
+    const at = Date.now() + 1000;
+    const chat = tracked(at);
+    const notifications = tracked(at);
+    // `disconnect(true)` closes the connection both namespaces ride on.
+    chat.on('disconnect', () => {
+      if (notifications.connected) notifications.disconnect(true);
+    });
+    jest.advanceTimersByTime(1000);
+    expect(onExpired.mock.calls.map(([socket]) => socket)).toEqual([chat]);
+    expect(notifications.connected).toBe(false);
   });
 
   it('untracking a socket it never tracked changes nothing', () => {

@@ -53,8 +53,10 @@ export class TokenExpiry {
       return;
     }
     // Out of the map first: each disconnect below calls `untrack`, which then finds nothing.
+    // A socket can be gone already: `disconnect(true)` closes the whole connection, and with
+    // it a sibling namespace's socket of the same token.
     this.buckets.delete(expiresAt);
-    for (const socket of bucket.sockets) this.expire(socket);
+    for (const socket of bucket.sockets) if (socket.connected) this.expire(socket);
   }
 
   private expire(socket: Socket): void {
