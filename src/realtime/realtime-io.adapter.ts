@@ -105,7 +105,7 @@ export class RealtimeIoAdapter extends IoAdapter {
       {
         namespace: socket.nsp.name,
         socketId: socket.id,
-        userId: (socket.data as { user: AuthUser }).user.id,
+        userId: userOf(socket).id,
       },
       'token expired',
     ),
@@ -121,7 +121,7 @@ export class RealtimeIoAdapter extends IoAdapter {
     const { metrics, logger } = deps;
     const { tokenExpiry, userCap } = this;
     this.onSocketDisconnect = function (this: Socket, reason: string) {
-      const { user } = this.data as { user: AuthUser };
+      const user = userOf(this);
       tokenExpiry.untrack(this, user.expiresAt);
       // A connection counts for a user while any of its namespaces is connected as that
       // user (one connection can carry two users: a client that switched accounts).
@@ -276,7 +276,7 @@ export class RealtimeIoAdapter extends IoAdapter {
     metrics.trackNamespace(namespace.name, () => namespace.sockets.size);
     namespace.on('connection', (socket: Socket) => {
       this.cluster?.onConnection(socket);
-      const user = (socket.data as { user: AuthUser }).user;
+      const user = userOf(socket);
       this.userCap.add(user.id, socket.conn);
       metrics.connectionsOpened.labels(namespace.name).inc();
       logger.info(
@@ -303,7 +303,7 @@ export class RealtimeIoAdapter extends IoAdapter {
 
   /** `connect_error` code `TOO_MANY_CONNECTIONS` past `WS_MAX_CONNECTIONS_PER_USER`. */
   private userCapError(socket: Socket): RefusalError | undefined {
-    const user = (socket.data as { user: AuthUser }).user;
+    const user = userOf(socket);
     if (this.userCap.admits(user.id, socket.conn)) return undefined;
     const data = { code: 'TOO_MANY_CONNECTIONS', reason: 'too_many_connections' };
     return Object.assign(new Error('too many connections'), { data });

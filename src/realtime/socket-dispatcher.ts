@@ -53,7 +53,7 @@ export class NamespaceDispatcher {
   private readonly handlers = new Map<string, Handler>();
   private readonly gateways = new WeakSet<object>();
   /** Whether a gateway of this namespace has `handleDisconnect` (NestJS then needs a hook). */
-  private disconnectHandled = false;
+  needsDisconnectHook = false;
   private readonly unknown: EventInstruments;
   private readonly floodLimit: number;
   /** The `onAny` listener of every socket of the namespace. */
@@ -76,7 +76,7 @@ export class NamespaceDispatcher {
     if (this.gateways.has(instance)) return;
     this.gateways.add(instance);
     const { handleDisconnect } = instance as { handleDisconnect?: unknown };
-    if (typeof handleDisconnect === 'function') this.disconnectHandled = true;
+    if (typeof handleDisconnect === 'function') this.needsDisconnectHook = true;
     for (const { message, callback, isAckHandledManually } of subscribers) {
       this.addHandler(
         message,
@@ -95,11 +95,6 @@ export class NamespaceDispatcher {
       const bound = callback as (data: unknown, ack: unknown) => unknown;
       this.addHandler(message, (_socket, data, ack) => bound(data, ack), isAckHandledManually);
     }
-  }
-
-  /** Whether a socket of this namespace needs NestJS's disconnect hook for its gateways. */
-  get needsDisconnectHook(): boolean {
-    return this.disconnectHandled;
   }
 
   /** Starts dispatching `socket`'s events (once per socket). */
