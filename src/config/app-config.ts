@@ -42,6 +42,8 @@ export interface AppConfig {
     readonly maxPayloadBytes: number;
     readonly pingIntervalMs: number;
     readonly pingTimeoutMs: number;
+    /** A connection that joins no namespace (so presents no token) is closed after this. */
+    readonly connectTimeoutMs: number;
     readonly rateLimit: { readonly perSecond: number; readonly burst: number };
   };
   readonly shutdown: { readonly drainMs: number };
@@ -116,6 +118,7 @@ function buildConfig(env: ParsedEnv): AppConfig {
       maxPayloadBytes: env.WS_MAX_PAYLOAD_BYTES,
       pingIntervalMs: env.WS_PING_INTERVAL_MS,
       pingTimeoutMs: env.WS_PING_TIMEOUT_MS,
+      connectTimeoutMs: env.WS_CONNECT_TIMEOUT_MS,
       rateLimit: { perSecond: env.WS_RATE_LIMIT_PER_S, burst: env.WS_RATE_LIMIT_BURST },
     },
     shutdown: { drainMs: env.SHUTDOWN_DRAIN_MS },

@@ -40,6 +40,7 @@ export const ENV_SCHEMA = {
   WS_MAX_PAYLOAD_BYTES: envVar({ default: '65536', parse: integer(1024, 100 * 1024 * 1024) }),
   WS_PING_INTERVAL_MS: envVar({ default: '25000', parse: integer(100, 3_600_000) }),
   WS_PING_TIMEOUT_MS: envVar({ default: '20000', parse: integer(100, 3_600_000) }),
+  WS_CONNECT_TIMEOUT_MS: envVar({ default: '10000', parse: integer(100, 600_000) }),
   WS_RATE_LIMIT_PER_S: envVar({ default: '20', parse: integer(1, 1_000_000) }),
   WS_RATE_LIMIT_BURST: envVar({ default: '40', parse: integer(1, 1_000_000) }),
   SHUTDOWN_DRAIN_MS: envVar({ default: '30000', parse: integer(0, 600_000) }),

@@ -260,7 +260,7 @@ export class RealtimeIoAdapter extends IoAdapter {
       maxHttpBufferSize: ws.maxPayloadBytes,
       cors: { origin: corsOrigin(http.corsOrigins), credentials: true },
       // An engine.io connection that joins no namespace (no auth, then) is closed after this.
-      connectTimeout: 10_000,
+      connectTimeout: ws.connectTimeoutMs,
     };
   }
 
