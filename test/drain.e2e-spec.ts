@@ -36,6 +36,13 @@ describe('SIGTERM drains the instance', () => {
     const notices = clients.map((socket) =>
       waitFor<{ reconnectInMs: number }>(socket, ChatEvent.ServerDraining),
     );
+    // What each client saw, in order: told exactly once, before it was let go.
+    const timelines = clients.map((socket) => {
+      const seen: string[] = [];
+      socket.on(ChatEvent.ServerDraining, () => seen.push('draining'));
+      socket.on('disconnect', () => seen.push('disconnect'));
+      return seen;
+    });
     const gone = clients.map((socket) =>
       waitFor<string>(socket, 'disconnect', { timeoutMs: DRAIN_MS + 2000 }).then((reason) => ({
         reason,
@@ -57,6 +64,7 @@ describe('SIGTERM drains the instance', () => {
     expect(stray.status).toBe(503);
 
     const departures = await Promise.all(gone);
+    expect(timelines.filter((seen) => seen.join(' ') !== 'draining disconnect')).toEqual([]);
     // "transport close": a stock client reconnects by itself (not "io server disconnect").
     expect(new Set(departures.map((d) => d.reason))).toEqual(new Set(['transport close']));
     const offsets = departures.map((d) => d.at - signalledAt).sort((x, y) => x - y);

@@ -6,7 +6,11 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { APP_LOGGER } from '../logging/logging.module.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { type EngineConnection, engineClients } from '../realtime/engine-clients.js';
+import {
+  type EngineConnection,
+  engineClients,
+  writeToConnection,
+} from '../realtime/engine-clients.js';
 import { DRAIN_TICK_MS, drainDelays, drainSpreadMs } from './drain-schedule.js';
 
 const sleep = (ms: number): Promise<void> =>
@@ -18,20 +22,33 @@ export class RealtimeServerRef {
   server: Server | undefined;
 }
 
+/** How long a connection's close waits for its `server:draining` to be written. */
+export const NOTICE_WRITE_BOUND_MS = 1000;
+
+/** A connection the drain scheduled: when it goes, and its notices not yet written. */
+interface Departure {
+  readonly tick: number;
+  unwritten: number;
+  /** Set once its tick came while a notice was still being written. */
+  onWritten?: () => void;
+}
+
 /**
  * Lets every connection go, spread over `SHUTDOWN_DRAIN_MS` less a reserve at its end
  * (`drainSpreadMs`), then waits out the window. Each socket is first told
- * `server:draining { reconnectInMs }`; then its underlying connection is closed, which a stock
- * socket.io client sees as "transport close" and answers by reconnecting with its backoff, to
- * another instance behind the load balancer. (`socket.disconnect(true)` would give "io server
+ * `server:draining { reconnectInMs }`, written straight to its connection (never stored for
+ * recovery, so no other instance replays it); then its underlying connection is closed once
+ * the notices are written (at most `NOTICE_WRITE_BOUND_MS` later), which a stock socket.io
+ * client sees as "transport close" and answers by reconnecting with its backoff, to another
+ * instance behind the load balancer. (`socket.disconnect(true)` would give "io server
  * disconnect", after which the client does not come back.) With the streams adapter the
  * session is kept, so the client recovers what it missed.
  *
  * Connections are taken from engine.io, not only from the namespaces, and looked for again on
- * every tick: a handshake that was past the draining check when the drain began, or a socket
- * still in the namespace middleware, is let go in the spread like the others. Ticks are timed
- * from the start, so a busy event loop delays a batch but never shifts the rest of the
- * schedule into the reserve.
+ * every tick, and so are sockets not told yet: a handshake that was past the draining check
+ * when the drain began, or a socket still in the namespace middleware, is told and let go in
+ * the spread like the others. Ticks are timed from the start, so a busy event loop delays a
+ * batch but never shifts the rest of the schedule into the reserve.
  */
 @Injectable()
 export class Drainer {
@@ -64,20 +81,29 @@ export class Drainer {
     const startedAt = Date.now();
     const lastTick = Math.floor(drainSpreadMs(windowMs) / DRAIN_TICK_MS);
     const byTick = new Map<number, EngineConnection[]>();
-    const seen = new Set<EngineConnection>();
-    // Schedules the connections not seen yet, none before `dueTick`; tells their sockets.
+    const departures = new Map<EngineConnection, Departure>();
+    const told = new WeakSet<Socket>();
+    // Schedules the connections not seen yet, none before `dueTick`, and tells every socket
+    // not told yet when its connection goes. Returns how many connections were new.
     const schedule = (dueTick: number): number => {
-      const fresh = Object.values(engineClients(server)).filter((conn) => !seen.has(conn));
-      if (fresh.length === 0) return 0;
-      const sockets = socketsByConnection(server);
+      const fresh = Object.values(engineClients(server)).filter((conn) => !departures.has(conn));
       drainDelays(fresh.length, windowMs).forEach((delay, i) => {
-        const conn = fresh[i];
         const tick = Math.max(dueTick, delay / DRAIN_TICK_MS);
-        seen.add(conn);
-        byTick.set(tick, [...(byTick.get(tick) ?? []), conn]);
-        for (const socket of sockets.get(conn) ?? [])
-          socket.emit(ChatEvent.ServerDraining, { reconnectInMs: tick * DRAIN_TICK_MS });
+        departures.set(fresh[i], { tick, unwritten: 0 });
+        byTick.set(tick, [...(byTick.get(tick) ?? []), fresh[i]]);
       });
+      const elapsedMs = Date.now() - startedAt;
+      for (const socket of namespaceSockets(server)) {
+        const departure = departures.get(socket.conn);
+        if (!departure || told.has(socket)) continue;
+        told.add(socket);
+        departure.unwritten += 1;
+        const reconnectInMs = Math.max(0, departure.tick * DRAIN_TICK_MS - elapsedMs);
+        writeToConnection(socket, ChatEvent.ServerDraining, { reconnectInMs }, () => {
+          departure.unwritten -= 1;
+          if (departure.unwritten === 0) departure.onWritten?.();
+        });
+      }
       return fresh.length;
     };
     const initial = schedule(0);
@@ -90,7 +116,7 @@ export class Drainer {
         const due = Math.min(lastTick, Math.floor((Date.now() - startedAt) / DRAIN_TICK_MS));
         schedule(due);
         for (; next <= due; next++) {
-          for (const conn of byTick.get(next) ?? []) conn.close();
+          for (const conn of byTick.get(next) ?? []) letGo(conn, departures.get(conn)!);
           byTick.delete(next);
         }
         if (next > lastTick) return resolve();
@@ -101,7 +127,7 @@ export class Drainer {
     // The reserve at the end of the window: the last clients let go reconnect elsewhere
     // before the close removes this instance's presence entries.
     await sleep(startedAt + windowMs - Date.now());
-    this.finished(startedAt, seen.size);
+    this.finished(startedAt, departures.size);
   }
 
   private finished(startedAt: number, connections: number): void {
@@ -111,13 +137,21 @@ export class Drainer {
   }
 }
 
-/** The namespace sockets of each connection (a client has one per namespace it joined). */
-function socketsByConnection(server: Server): Map<EngineConnection, Socket[]> {
-  const sockets = new Map<EngineConnection, Socket[]>();
-  for (const namespace of server._nsps.values()) {
-    for (const socket of namespace.sockets.values()) {
-      sockets.set(socket.conn, [...(sockets.get(socket.conn) ?? []), socket]);
-    }
-  }
-  return sockets;
+/**
+ * Closes `conn` once its notices are written. A connection that does not take them within
+ * `NOTICE_WRITE_BOUND_MS` (a client that stopped reading) is closed discarding its buffer:
+ * engine.io would otherwise wait for the buffer to drain, until the heartbeat gives up.
+ */
+function letGo(conn: EngineConnection, departure: Departure): void {
+  if (departure.unwritten === 0) return void conn.close();
+  const bound = setTimeout(() => conn.close(true), NOTICE_WRITE_BOUND_MS);
+  departure.onWritten = () => {
+    clearTimeout(bound);
+    conn.close();
+  };
+}
+
+/** Every connected socket of every namespace (a client has one per namespace it joined). */
+function* namespaceSockets(server: Server): Iterable<Socket> {
+  for (const namespace of server._nsps.values()) yield* namespace.sockets.values();
 }
