@@ -1,11 +1,11 @@
 import { request as httpRequest } from 'node:http';
 import { Manager, type Socket } from 'socket.io-client';
-import { WebSocket } from 'ws';
 import { CHAT_NAMESPACE, ChatEvent, type ChatMessage } from '../src/chat/chat.events.js';
 import { NOTIFICATIONS_NAMESPACE } from '../src/notifications/notifications.events.js';
 import { NotificationsService } from '../src/notifications/notifications.service.js';
 import { MAX_BUFFERED_BYTES } from '../src/realtime/realtime-io.adapter.js';
 import { startApp, type TestApp } from './support/app-harness.js';
+import { rawSocket } from './support/raw-socket.js';
 import { eventually } from './support/eventually.js';
 import {
   closeAllClients,
@@ -28,20 +28,6 @@ function pollingStatus(
     });
     req.once('error', reject);
     req.end();
-  });
-}
-
-/** A raw engine.io WebSocket, to behave in ways the socket.io client never would. */
-function rawSocket(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
-  const ws = new WebSocket(`${url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`, {
-    headers,
-  });
-  return new Promise((resolve, reject) => {
-    ws.once('open', () => resolve(ws));
-    ws.once('unexpected-response', (_req, res) =>
-      reject(new Error(`upgrade refused: ${res.statusCode}`)),
-    );
-    ws.once('error', reject);
   });
 }
 

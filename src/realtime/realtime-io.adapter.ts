@@ -4,7 +4,7 @@ import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import type { Logger } from 'pino';
 import type { Observable } from 'rxjs';
-import type { Namespace, Server, ServerOptions, Socket } from 'socket.io';
+import { type Namespace, Server, type ServerOptions, type Socket } from 'socket.io';
 import type { AuthUser } from '../auth/auth-user.js';
 import { HandshakeAuthenticator } from '../auth/handshake-authenticator.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -88,6 +88,8 @@ export interface RealtimeAdapterDeps {
  */
 export class RealtimeIoAdapter extends IoAdapter {
   private readonly dispatchers = new Map<string, NamespaceDispatcher>();
+  /** Namespaces a gateway serves. */
+  private readonly servedNamespaces = new Set<string>();
   /** Only used if NestJS's `subscribeMessages` could not be replaced (see below). */
   private readonly boundDispatchers = new WeakMap<Socket, NamespaceDispatcher>();
   private cluster: ClusterSetup | undefined;
@@ -194,6 +196,15 @@ export class RealtimeIoAdapter extends IoAdapter {
     return server;
   }
 
+  /** NestJS calls this once per gateway, with its namespace (or the server, for `/`). */
+  override bindClientConnect(
+    server: Server | Namespace,
+    callback: (...args: unknown[]) => void,
+  ): void {
+    this.servedNamespaces.add(server instanceof Server ? '/' : server.name);
+    super.bindClientConnect(server, callback);
+  }
+
   /** Starts dispatching a gateway's events for a socket that joined its namespace. */
   bindGateway(socket: Socket, instance: object, subscribers: readonly GatewaySubscriber[]): void {
     const dispatcher = this.dispatcherOf(socket.nsp.name);
@@ -268,7 +279,7 @@ export class RealtimeIoAdapter extends IoAdapter {
     const { metrics, logger } = this.deps;
     namespace.use((socket, next) =>
       this.deps.authenticator.middleware(socket, (authError?: RefusalError) => {
-        const error = authError ?? this.userCapError(socket);
+        const error = authError ?? this.unservedError(namespace) ?? this.userCapError(socket);
         if (error) this.onNamespaceRefused(namespace, error);
         next(error);
       }),
@@ -299,6 +310,17 @@ export class RealtimeIoAdapter extends IoAdapter {
     const failure = await this.deps.authenticator.checkRequest(req);
     if (!failure) return undefined;
     return { status: 401, code: 'UNAUTHORIZED', reason: failure.reason, message: 'unauthorized' };
+  }
+
+  /**
+   * Socket.IO always has the main namespace `/`, and socket.io-client connects there when a
+   * URL names no namespace: with no gateway at `/`, such a client would be connected and
+   * never answered. It is refused the way Socket.IO refuses any namespace nobody serves.
+   */
+  private unservedError(namespace: Namespace): RefusalError | undefined {
+    if (namespace.name !== '/' || this.servedNamespaces.has('/')) return undefined;
+    const data = { code: 'INVALID_NAMESPACE', reason: 'no_gateway' };
+    return Object.assign(new Error('Invalid namespace'), { data });
   }
 
   /** `connect_error` code `TOO_MANY_CONNECTIONS` past `WS_MAX_CONNECTIONS_PER_USER`. */

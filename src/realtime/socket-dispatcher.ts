@@ -136,7 +136,7 @@ export class NamespaceDispatcher {
       this.fail(socket, ack, 'VALIDATION', 'Unknown event');
       return;
     }
-    const data = args.length > (ack ? 1 : 0) ? args[0] : undefined;
+    const data = payloadOf(args, ack ? args.length - 1 : args.length);
     let result: unknown;
     try {
       result = handler.call(socket, data, ack);
@@ -213,6 +213,15 @@ export class NamespaceDispatcher {
     const failure: Failure = { ok: false, error: { code, message } };
     deliverFailure(socket, ack, failure);
   }
+}
+
+/**
+ * What NestJS's stock adapter hands a handler (`IoAdapter.mapPayload`): nothing, the one
+ * argument as itself, or several as an array (binary attachments arrive as `Buffer`s).
+ */
+function payloadOf(args: readonly unknown[], count: number): unknown {
+  if (count === 0) return undefined;
+  return count === 1 ? args[0] : args.slice(0, count);
 }
 
 /** How many events in a row past the limit a socket may send before it is disconnected. */
