@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { SignJWT } from 'jose';
-import type { Socket } from 'socket.io-client';
+import { Manager } from 'socket.io-client';
 import { WebSocket } from 'ws';
 import { CHAT_NAMESPACE, ChatEvent } from '../src/chat/chat.events.js';
 import { NOTIFICATIONS_NAMESPACE } from '../src/notifications/notifications.events.js';
@@ -231,14 +231,32 @@ describe('handshake authentication (HS256 secret)', () => {
     });
   });
 
-  it('a socket whose token expires is disconnected at expiry with "io server disconnect", which a stock client does not retry', async () => {
-    const token = await server.token('shortlived', { ttlS: 2 });
-    const socket: Socket = await connectClient(server.url, CHAT_NAMESPACE, { auth: { token } });
-    const connectedAt = Date.now();
-    const reason = await waitFor<string>(socket, 'disconnect', { timeoutMs: 5000 });
-    expect(reason).toBe('io server disconnect');
-    // The token's exp has one-second resolution: the cut comes within (1 s, 2 s].
-    expect(Date.now() - connectedAt).toBeGreaterThan(900);
+  it('a socket whose token expires is disconnected at expiry with "io server disconnect", which a stock client does not retry; its connection\'s other namespaces stay', async () => {
+    // One connection, two namespaces, two tokens: /chat's expires, /notifications' does not.
+    const manager = new Manager(server.url, { transports: ['websocket'], reconnection: false });
+    const chat = manager.socket(CHAT_NAMESPACE, {
+      auth: { token: await server.token('shortlived', { ttlS: 2 }) },
+    });
+    const notifications = manager.socket(NOTIFICATIONS_NAMESPACE, {
+      auth: { token: await server.token('shortlived', { ttlS: 3600 }) },
+    });
+    try {
+      await Promise.all([waitFor(chat, 'connect'), waitFor(notifications, 'connect')]);
+      const connectedAt = Date.now();
+      const reason = await waitFor<string>(chat, 'disconnect', { timeoutMs: 5000 });
+      expect(reason).toBe('io server disconnect');
+      // The token's exp has one-second resolution: the cut comes within (1 s, 2 s].
+      expect(Date.now() - connectedAt).toBeGreaterThan(900);
+      // The sibling namespace on the same connection still answers.
+      expect(notifications.connected).toBe(true);
+      expect(await notifications.timeout(2000).emitWithAck('no:such-event', {})).toMatchObject({
+        ok: false,
+        error: { code: 'VALIDATION' },
+      });
+    } finally {
+      chat.disconnect();
+      notifications.disconnect();
+    }
   });
 });
 

@@ -6,7 +6,7 @@ import { TokenExpiry } from './token-expiry.js';
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * Like a socket.io socket: `disconnect(true)` fires `disconnect` on the server side, whose
+ * Like a socket.io socket: `disconnect()` fires `disconnect` on the server side, whose
  * listener (the adapter's, in the app) untracks it.
  */
 class FakeSocket extends EventEmitter {
@@ -46,7 +46,8 @@ describe('TokenExpiry', () => {
     expect(onExpired).not.toHaveBeenCalled();
     jest.advanceTimersByTime(1);
     expect(socket.disconnect).toHaveBeenCalledTimes(1);
-    expect(socket.disconnect).toHaveBeenCalledWith(true);
+    // This namespace only: not the connection its other namespaces may ride on.
+    expect(socket.disconnect).toHaveBeenCalledWith();
     expect(onExpired).toHaveBeenCalledWith(socket);
   });
 
@@ -60,7 +61,7 @@ describe('TokenExpiry', () => {
 
   it('disconnects at once when the token has already expired', () => {
     const socket = tracked(Date.now() - 1);
-    expect(socket.disconnect).toHaveBeenCalledWith(true);
+    expect(socket.disconnect).toHaveBeenCalledWith();
     expect(onExpired).toHaveBeenCalledTimes(1);
     expect(jest.getTimerCount()).toBe(0);
   });
@@ -104,13 +105,20 @@ describe('TokenExpiry', () => {
     expect(alone.disconnect).not.toHaveBeenCalled();
   });
 
-  it('a socket its connection took down with a sibling namespace is not reported expired', () => {
+  it("a sibling namespace's socket on a longer token stays when the first one's expires", () => {
+    const chat = tracked(Date.now() + 1000);
+    const notifications = tracked(Date.now() + 3_600_000);
+    jest.advanceTimersByTime(1000);
+    expect(chat.connected).toBe(false);
+    expect(notifications.disconnect).not.toHaveBeenCalled();
+  });
+
+  it('a socket that went while its bucket expired (its client closed the connection) is not reported expired', () => {
     const at = Date.now() + 1000;
     const chat = tracked(at);
     const notifications = tracked(at);
-    // `disconnect(true)` closes the connection both namespaces ride on.
     chat.on('disconnect', () => {
-      if (notifications.connected) notifications.disconnect(true);
+      if (notifications.connected) notifications.disconnect();
     });
     jest.advanceTimersByTime(1000);
     expect(onExpired.mock.calls.map(([socket]) => socket)).toEqual([chat]);

@@ -53,14 +53,16 @@ export class TokenExpiry {
       return;
     }
     // Out of the map first: each disconnect below calls `untrack`, which then finds nothing.
-    // A socket can be gone already: `disconnect(true)` closes the whole connection, and with
-    // it a sibling namespace's socket of the same token.
     this.buckets.delete(expiresAt);
     for (const socket of bucket.sockets) if (socket.connected) this.expire(socket);
   }
 
+  /**
+   * Only this namespace's socket goes: the connection may carry other namespaces, on tokens
+   * of their own (`disconnect(true)` would close it, and them with it).
+   */
   private expire(socket: Socket): void {
     this.onExpired(socket);
-    socket.disconnect(true);
+    socket.disconnect();
   }
 }
