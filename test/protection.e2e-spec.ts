@@ -5,7 +5,7 @@ import { NOTIFICATIONS_NAMESPACE } from '../src/notifications/notifications.even
 import { NotificationsService } from '../src/notifications/notifications.service.js';
 import { MAX_BUFFERED_BYTES } from '../src/realtime/realtime-io.adapter.js';
 import { startApp, type TestApp } from './support/app-harness.js';
-import { rawSocket } from './support/raw-socket.js';
+import { RawFrames, rawSocket } from './support/raw-socket.js';
 import { eventually } from './support/eventually.js';
 import {
   closeAllClients,
@@ -165,7 +165,11 @@ describe('heartbeat, payload bound and slow consumers', () => {
   let server: TestApp;
   beforeAll(async () => {
     server = await startApp({
-      env: { WS_PING_INTERVAL_MS: '200', WS_PING_TIMEOUT_MS: '200', WS_MAX_PAYLOAD_BYTES: '2048' },
+      env: {
+        WS_PING_INTERVAL_MS: '200',
+        WS_PING_TIMEOUT_MS: '200',
+        WS_MAX_PAYLOAD_BYTES: '2048',
+      },
     });
   });
   afterAll(() => server.close());
@@ -202,6 +206,23 @@ describe('heartbeat, payload bound and slow consumers', () => {
     expect(
       await metric(server, /^ws_events_received_total\{namespace="\/chat",event="message:send"\}/),
     ).toBe(sendsBefore + 1);
+  });
+});
+
+// The default heartbeat here: a short one would drop the stalled reader first.
+describe('slow consumers and idle connections', () => {
+  let server: TestApp;
+  beforeAll(async () => {
+    server = await startApp({ env: { WS_CONNECT_TIMEOUT_MS: '600' } });
+  });
+  afterAll(() => server.close());
+
+  it('a connection that answers pings but joins no namespace is closed after WS_CONNECT_TIMEOUT_MS', async () => {
+    const raw = await RawFrames.open(server.url);
+    const openedAt = Date.now();
+    // Well before Socket.IO's own 45 s, or the 10 s this starter once fixed.
+    await raw.closed(3000);
+    expect(Date.now() - openedAt).toBeGreaterThanOrEqual(500);
   });
 
   it(`a client that stops reading is closed once more than ${MAX_BUFFERED_BYTES / 1024 / 1024} MB wait for it`, async () => {

@@ -84,10 +84,12 @@ export class RawFrames {
     return frames;
   }
 
-  /** Resolves when the server closes the WebSocket. */
-  async closed(): Promise<void> {
+  /** Resolves when the server closes the WebSocket; fails after `timeoutMs`. */
+  async closed(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<void> {
     if (this.ws.readyState === WebSocket.CLOSED) return;
-    await once(this.ws, 'close');
+    await once(this.ws, 'close', { signal: AbortSignal.timeout(timeoutMs) }).catch(() => {
+      throw new WaitTimeoutError('the server to close the connection', timeoutMs);
+    });
   }
 
   close(): void {
