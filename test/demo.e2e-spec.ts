@@ -10,6 +10,11 @@ import {
 } from '../src/chat/chat.events.js';
 import { mintToken } from '../src/auth/token-minter.js';
 import { NotificationsGateway } from '../src/notifications/notifications.gateway.js';
+import {
+  NOTIFICATIONS_NAMESPACE,
+  NotificationEvent,
+  type Notification,
+} from '../src/notifications/notifications.events.js';
 import { NotificationsService } from '../src/notifications/notifications.service.js';
 import type { Ack } from '../src/realtime/ws-error.js';
 import { startApp, type TestApp } from './support/app-harness.js';
@@ -18,6 +23,7 @@ import { closeAllClients, connectClient, waitFor } from './support/clients.js';
 const CLIENT_BUILD = fileURLToPath(new URL('../dist/client/demo/client/main.js', import.meta.url));
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const UI_TIMEOUT_MS = 10_000;
+const OTHER_SECRET = 'not-the-server-secret-0123456789-0123456789';
 
 let server: TestApp;
 let browser: Browser;
@@ -75,6 +81,18 @@ async function peer(sub: string, name: string, room: string): Promise<Socket> {
   const ack = (await socket.timeout(5000).emitWithAck(ChatEvent.RoomJoin, { room })) as Ack;
   expect(ack).toEqual({ ok: true, room });
   return socket;
+}
+
+/** `POST` with a JSON body (given as text, so a test can send a malformed one). */
+async function post(
+  url: string,
+  body: string,
+  token?: string,
+): Promise<{ status: number; body: unknown }> {
+  const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+  if (token !== undefined) headers['Authorization'] = `Bearer ${token}`;
+  const response = await fetch(url, { method: 'POST', headers, body });
+  return { status: response.status, body: await response.json().catch(() => undefined) };
 }
 
 describe('demo page', () => {
@@ -173,5 +191,86 @@ describe('demo page', () => {
       .timeout(5000)
       .emitWithAck(ChatEvent.MessageSend, { room: 'lobby', text: 'welcome back' });
     await page.getByTestId('message').filter({ hasText: 'welcome back' }).waitFor();
+  });
+});
+
+describe('POST /dev/notify', () => {
+  it("sends { type, data } to the bearer token's own user on /notifications, and only to them", async () => {
+    const alice = await connectClient(server.url, NOTIFICATIONS_NAMESPACE, {
+      auth: { token: await server.token('alice') },
+    });
+    const bob = await connectClient(server.url, NOTIFICATIONS_NAMESPACE, {
+      auth: { token: await server.token('bob') },
+    });
+    const toAlice = waitFor<Notification>(alice, NotificationEvent.Notification);
+    const toBob = waitFor<Notification>(bob, NotificationEvent.Notification);
+
+    const sent = await post(
+      `${server.url}/dev/notify`,
+      JSON.stringify({ type: 'invoice.paid', data: { invoiceId: 'inv_7' } }),
+      await server.token('alice'),
+    );
+    expect(sent).toEqual({
+      status: 202,
+      body: {
+        id: expect.any(String),
+        type: 'invoice.paid',
+        data: { invoiceId: 'inv_7' },
+        ts: expect.any(Number),
+      },
+    });
+    expect(await toAlice).toEqual(sent.body);
+
+    const defaults = await post(`${server.url}/dev/notify`, '{}', await server.token('bob'));
+    expect(defaults.status).toBe(202);
+    expect(await toBob).toMatchObject({ type: 'demo.test', data: { message: expect.any(String) } });
+  });
+
+  it('answers 401 without a valid bearer token', async () => {
+    const forged = await mintToken({ secret: OTHER_SECRET, sub: 'alice' });
+    expect(await post(`${server.url}/dev/notify`, '{}')).toEqual({
+      status: 401,
+      body: { code: 'UNAUTHORIZED', reason: 'missing_token', message: expect.any(String) },
+    });
+    expect(await post(`${server.url}/dev/notify`, '{}', forged)).toEqual({
+      status: 401,
+      body: { code: 'UNAUTHORIZED', reason: 'invalid_signature', message: expect.any(String) },
+    });
+  });
+
+  it('answers 400 to a bad body', async () => {
+    const token = await server.token('alice');
+    const cases: [string, string][] = [
+      [JSON.stringify({ type: 5 }), 'type: must be a string'],
+      [
+        JSON.stringify({ type: 'has spaces' }),
+        'type: must be 1-64 characters of A-Z a-z 0-9 _ - . :',
+      ],
+      [
+        JSON.stringify({ type: 'x'.repeat(65) }),
+        'type: must be 1-64 characters of A-Z a-z 0-9 _ - . :',
+      ],
+      [JSON.stringify({ data: 'x'.repeat(3000) }), 'data: must be at most 2048 bytes of JSON'],
+      [JSON.stringify({ typo: 'demo' }), expect.stringContaining('typo')],
+      [JSON.stringify([1, 2]), 'body must be a JSON object'],
+    ];
+    for (const [body, message] of cases)
+      expect(await post(`${server.url}/dev/notify`, body, token)).toEqual({
+        status: 400,
+        body: { code: 'VALIDATION', message },
+      });
+    expect((await post(`${server.url}/dev/notify`, '{"type":', token)).status).toBe(400);
+  });
+
+  it('does not exist on a server with a configured JWT_SECRET (404, like /dev/token)', async () => {
+    const configured = await startApp({ env: { NODE_ENV: 'development' } });
+    try {
+      const token = await configured.token('alice');
+      expect((await post(`${configured.url}/dev/notify`, '{}', token)).status).toBe(404);
+      expect((await post(`${configured.url}/dev/notify`, '{"type":5}')).status).toBe(404);
+      expect((await post(`${configured.url}/dev/token`, '{"sub":"alice"}')).status).toBe(404);
+    } finally {
+      await configured.close();
+    }
   });
 });
