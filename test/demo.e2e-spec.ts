@@ -17,21 +17,25 @@ import {
 } from '../src/notifications/notifications.events.js';
 import { NotificationsService } from '../src/notifications/notifications.service.js';
 import type { Ack } from '../src/realtime/ws-error.js';
-import { startApp, type TestApp } from './support/app-harness.js';
+import { startApp, TEST_SECRET, type TestApp } from './support/app-harness.js';
 import { closeAllClients, connectClient, waitFor } from './support/clients.js';
+import { killAllSpawned, spawnApp, type SpawnedApp } from './support/spawn-app.js';
 
 const CLIENT_BUILD = fileURLToPath(new URL('../dist/client/demo/client/main.js', import.meta.url));
+const MAIN_BUILD = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const UI_TIMEOUT_MS = 10_000;
-const OTHER_SECRET = 'not-the-server-secret-0123456789-0123456789';
+const SECRET_A = 'first-secret-of-the-restart-tests-0123456789-abcdef';
+const SECRET_B = 'second-secret-of-the-restart-tests-0123456789-abcdef';
+const SECRET_C = 'configured-secret-of-the-restart-tests-0123456789-abc';
 
 let server: TestApp;
 let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  if (!existsSync(CLIENT_BUILD))
-    throw new Error(`${CLIENT_BUILD} is missing: run \`npm run build\` first`);
+  for (const built of [CLIENT_BUILD, MAIN_BUILD])
+    if (!existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` first`);
   server = await startApp();
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -48,18 +52,18 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
+  killAllSpawned();
 });
-beforeEach(async () => {
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.setDefaultTimeout(UI_TIMEOUT_MS);
-});
-afterEach(async () => {
-  closeAllClients();
-  await page.close();
-});
+afterEach(() => closeAllClients());
 
-async function openAndConnect(sub: string, name: string): Promise<void> {
-  await page.goto(server.url);
+async function newPage(): Promise<Page> {
+  const opened = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  opened.setDefaultTimeout(UI_TIMEOUT_MS);
+  return opened;
+}
+
+async function openAndConnect(sub: string, name: string, url = server.url): Promise<void> {
+  await page.goto(url);
   await page.fill('#sub', sub);
   await page.fill('#name', name);
   await page.click('#mint-token');
@@ -74,9 +78,14 @@ async function joinOnPage(room: string): Promise<void> {
   await page.locator(`[data-testid="room"][data-room="${room}"][aria-current="true"]`).waitFor();
 }
 
-async function peer(sub: string, name: string, room: string): Promise<Socket> {
-  const socket = await connectClient(server.url, CHAT_NAMESPACE, {
-    auth: { token: await server.token(sub, { name }) },
+async function peer(
+  sub: string,
+  name: string,
+  room: string,
+  { url = server.url, secret = TEST_SECRET } = {},
+): Promise<Socket> {
+  const socket = await connectClient(url, CHAT_NAMESPACE, {
+    auth: { token: await mintToken({ secret, sub, name }) },
   });
   const ack = (await socket.timeout(5000).emitWithAck(ChatEvent.RoomJoin, { room })) as Ack;
   expect(ack).toEqual({ ok: true, room });
@@ -95,7 +104,24 @@ async function post(
   return { status: response.status, body: await response.json().catch(() => undefined) };
 }
 
+/** Records every change of the drain banner (shown or not, and its text) in `window.drainLog`. */
+async function recordDrainBanner(): Promise<void> {
+  await page.evaluate(`
+    window.drainLog = [];
+    const banner = document.getElementById('draining');
+    new MutationObserver(() => window.drainLog.push({ hidden: banner.hidden, text: banner.textContent }))
+      .observe(banner, { attributes: true, childList: true, characterData: true, subtree: true });
+  `);
+}
+
 describe('demo page', () => {
+  beforeEach(async () => {
+    page = await newPage();
+  });
+  afterEach(async () => {
+    await page.close();
+  });
+
   it('mints a token, connects, joins a room, shows a peer in presence and exchanges messages both ways', async () => {
     await openAndConnect('alice', 'Alice');
     await joinOnPage('lobby');
@@ -144,7 +170,79 @@ describe('demo page', () => {
     await page.click('#connect');
     const status = page.locator('#status[data-state="unauthorized"]');
     await status.waitFor();
-    expect(await status.textContent()).toMatch(/^unauthorized: \S+/);
+    expect(await status.textContent()).toBe(
+      'unauthorized (invalid_signature): a new token is needed',
+    );
+    // Never accepted and not minted here: the page does not swap in a token of its own.
+    expect(await page.locator('#feedback[data-kind="error"]').textContent()).toBe(
+      'The server refused the token (invalid_signature); a new one is needed. ' +
+        'Mint a new one or paste another, then Connect.',
+    );
+    expect(await page.inputValue('#token')).toBe(forged);
+  });
+
+  it('mints a new token for the same user and connects again when the token expires while connected', async () => {
+    await page.goto(server.url);
+    // exp is in whole seconds: a 2 s token lives 1-2 s.
+    const shortLived = await mintToken({
+      secret: TEST_SECRET,
+      sub: 'carol',
+      name: 'Carol',
+      ttlS: 2,
+    });
+    await page.fill('#token', shortLived);
+    await page.click('#connect');
+    await page.locator('#status[data-state="connected"]').waitFor();
+    await joinOnPage('lobby');
+
+    await page
+      .locator('#feedback', { hasText: 'The server turned the token down (token_expired)' })
+      .waitFor({ timeout: 5000 });
+    await page.locator('#status[data-state="connected"]').waitFor();
+    await page.locator('[data-testid="room"][data-room="lobby"][data-joined="true"]').waitFor();
+    const renewed = await page.inputValue('#token');
+    expect(renewed).not.toBe(shortLived);
+    expect(JSON.parse(Buffer.from(renewed.split('.')[1], 'base64url').toString())).toMatchObject({
+      sub: 'carol',
+      name: 'Carol',
+    });
+  });
+
+  it('sends a test notification to its own user from the button', async () => {
+    await openAndConnect('alice', 'Alice');
+    const button = page.locator('#send-test-notification');
+    await page.locator('#notifications-state[data-state="live"]').waitFor();
+    expect(await button.isEnabled()).toBe(true);
+    await button.click();
+    await page.getByTestId('notification').filter({ hasText: 'demo.test' }).waitFor();
+    await page.locator('#feedback', { hasText: 'Sent a test notification (demo.test)' }).waitFor();
+    await page.screenshot({ path: '/tmp/demo-notification.png' });
+  });
+
+  it('on a server with a configured JWT_SECRET, says so instead of minting or notifying', async () => {
+    const configured = await startApp({ env: { NODE_ENV: 'development' } });
+    try {
+      await page.goto(configured.url);
+      await page.click('#mint-token');
+      await page
+        .locator('#feedback[data-kind="error"]', {
+          hasText:
+            'Cannot mint: this server has a configured JWT_SECRET (or JWKS) and mints no dev tokens; paste a token from "npm run token".',
+        })
+        .waitFor();
+      await page.fill('#token', await configured.token('alice', { name: 'Alice' }));
+      await page.click('#connect');
+      await page.locator('#notifications-state[data-state="live"]').waitFor();
+      await page.click('#send-test-notification');
+      await page
+        .locator('#feedback[data-kind="error"]', {
+          hasText: 'Cannot send a test notification: this server has a configured JWT_SECRET',
+        })
+        .waitFor();
+      await page.screenshot({ path: '/tmp/demo-configured-secret.png' });
+    } finally {
+      await configured.close();
+    }
   });
 
   it('lists notifications pushed to the user on /notifications', async () => {
@@ -227,7 +325,7 @@ describe('POST /dev/notify', () => {
   });
 
   it('answers 401 without a valid bearer token', async () => {
-    const forged = await mintToken({ secret: OTHER_SECRET, sub: 'alice' });
+    const forged = await mintToken({ secret: SECRET_A, sub: 'alice' });
     expect(await post(`${server.url}/dev/notify`, '{}')).toEqual({
       status: 401,
       body: { code: 'UNAUTHORIZED', reason: 'missing_token', message: expect.any(String) },
@@ -272,5 +370,121 @@ describe('POST /dev/notify', () => {
     } finally {
       await configured.close();
     }
+  });
+});
+
+/**
+ * One page through one story, on real processes restarted on the same port: the tests run
+ * in order, each from where the one before left the page and the server.
+ */
+describe('when the server goes away and comes back', () => {
+  let story: Page;
+  let app: SpawnedApp;
+  let port: string;
+  const devTokenRequests: string[] = [];
+
+  beforeAll(async () => {
+    app = await spawnApp({ NODE_ENV: 'test', JWT_SECRET: SECRET_A });
+    port = new URL(app.url).port;
+    story = page = await newPage();
+    story.on('request', (request) => {
+      if (request.url().endsWith('/dev/token')) devTokenRequests.push(request.method());
+    });
+  });
+  afterAll(async () => {
+    await story?.close();
+    await app?.stop('SIGKILL');
+  });
+
+  it('while it is down, the drain notice is gone once reconnecting failed, and presence and rooms show as unknown', async () => {
+    await openAndConnect('alice', 'Alice', app.url);
+    await joinOnPage('lobby');
+    await peer('bob', 'Bob', 'lobby', { url: app.url, secret: SECRET_A });
+    await page.locator('#presence[data-known="true"] [data-user-id="bob"]').waitFor();
+    await recordDrainBanner();
+
+    const stopped = app.stop('SIGTERM');
+    // The notice may show only briefly (the drain and the first retry are quick): the log keeps it.
+    await page.waitForFunction('window.drainLog.some((change) => !change.hidden)');
+    await page.screenshot({ path: '/tmp/demo-draining.png' });
+    expect(await stopped).toBe(0);
+    await page.locator('#status[data-state="unreachable"]').waitFor();
+
+    expect(await page.evaluate('window.drainLog')).toContainEqual({
+      hidden: false,
+      text: 'This server is restarting or shutting down; reconnecting…',
+    });
+    expect(await page.locator('#draining').isHidden()).toBe(true);
+    expect(await page.locator('#presence').getAttribute('data-known')).toBe('false');
+    expect(await page.getByTestId('presence-state').textContent()).toBe('last known');
+    expect(await page.locator('[data-testid="presence-user"]').allTextContents()).toEqual([
+      'Alice',
+      'Bob',
+    ]);
+    const lobby = page.locator('[data-testid="room"][data-room="lobby"]');
+    expect(await lobby.getAttribute('data-joined')).toBe('unknown');
+    expect(await lobby.getByTestId('room-state').textContent()).toBe('rejoins when connected');
+    expect(await page.locator('#send').isDisabled()).toBe(true);
+    await page.screenshot({ path: '/tmp/demo-down.png' });
+  });
+
+  it('back with another JWT_SECRET, the page mints a new token for the same user, rejoins and chats', async () => {
+    devTokenRequests.length = 0;
+    app = await spawnApp({ NODE_ENV: 'test', JWT_SECRET: SECRET_B, PORT: port });
+
+    await page.locator('#status[data-state="connected"]').waitFor();
+    await page.locator('[data-testid="room"][data-room="lobby"][data-joined="true"]').waitFor();
+    expect(await page.locator('#feedback').textContent()).toBe(
+      'The server turned the token down (invalid_signature): the page minted a new development token for Alice.',
+    );
+    expect(devTokenRequests).toEqual(['POST']);
+    expect(await page.locator('#draining').isHidden()).toBe(true);
+    expect(await page.locator('#presence').getAttribute('data-known')).toBe('true');
+    expect(await page.locator('[data-testid="presence-user"]').allTextContents()).toEqual([
+      'Alice',
+    ]);
+
+    const bob = await peer('bob', 'Bob', 'lobby', { url: app.url, secret: SECRET_B });
+    await page.locator('#presence [data-user-id="bob"]').waitFor();
+    await bob
+      .timeout(5000)
+      .emitWithAck(ChatEvent.MessageSend, { room: 'lobby', text: 'you are back' });
+    await page.getByTestId('message').filter({ hasText: 'you are back' }).waitFor();
+    const received = waitFor<ChatMessage>(bob, ChatEvent.MessageNew);
+    await page.fill('#message-text', 'so I am');
+    await page.click('#send');
+    expect(await received).toMatchObject({ text: 'so I am', from: { id: 'alice', name: 'Alice' } });
+    await page.screenshot({ path: '/tmp/demo-back.png' });
+  });
+
+  it('back with a configured JWT_SECRET, the page says the token was refused and a new one is needed', async () => {
+    expect(await app.stop('SIGKILL')).toBeNull();
+    await page.locator('#status[data-state="unreachable"]').waitFor();
+    devTokenRequests.length = 0;
+    app = await spawnApp({
+      NODE_ENV: 'development',
+      LOG_FORMAT: 'json',
+      JWT_SECRET: SECRET_C,
+      PORT: port,
+    });
+
+    const status = page.locator('#status[data-state="unauthorized"]');
+    await status.waitFor();
+    expect(await status.textContent()).toBe(
+      'unauthorized (invalid_signature): a new token is needed',
+    );
+    expect(await page.locator('#feedback[data-kind="error"]').textContent()).toBe(
+      'The server refused the token (invalid_signature); a new one is needed. This server has a ' +
+        'configured JWT_SECRET (or JWKS) and mints no dev tokens; paste a token from "npm run token", then Connect.',
+    );
+    expect(devTokenRequests).toEqual(['POST']);
+    expect(await page.locator('#draining').isHidden()).toBe(true);
+    expect(await page.locator('#presence').getAttribute('data-known')).toBe('false');
+    await page.screenshot({ path: '/tmp/demo-refused.png' });
+
+    await page.fill('#token', await mintToken({ secret: SECRET_C, sub: 'alice', name: 'Alice' }));
+    await page.click('#connect');
+    await page.locator('[data-testid="room"][data-room="lobby"][data-joined="true"]').waitFor();
+    expect(devTokenRequests).toEqual(['POST']);
   });
 });

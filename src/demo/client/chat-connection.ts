@@ -16,6 +16,7 @@ import {
 } from '../../notifications/notifications.events.js';
 import type { Ack, Ok } from '../../realtime/ws-error.js';
 import type { ConnectionState } from './connection-state.js';
+import { readClaims } from './token-claims.js';
 
 type ChatSocket = Socket<ChatServerToClientEvents, ChatClientToServerEvents>;
 type NotificationsSocket = Socket<
@@ -42,29 +43,48 @@ export interface ConnectionListener {
   onProblem(problem: Problem): void;
 }
 
+/** The server turned the token down: refused on a (re)connection, or expired while connected. */
+export interface TokenRefusal {
+  readonly reason: string;
+  /** The token that was turned down. */
+  readonly token: string;
+  /** Whether this connection had been accepted with that very token before. */
+  readonly accepted: boolean;
+}
+
 export interface ConnectionOptions {
   /** Read on every (re)connection, so a reconnect after expiry picks up a fresh token. */
   readonly token: () => string;
   readonly self: UserRef;
   /** Rooms to join as soon as the socket connects. */
   readonly rooms?: readonly string[];
+  /** A short reconnect backoff, for a development server that restarts often. */
+  readonly fastReconnect?: boolean;
+  /**
+   * Called instead of reporting `unauthorized` when the token is turned down, so the page can
+   * get a new one. Neither socket retries by itself after that.
+   */
+  readonly onTokenRefused?: (refusal: TokenRefusal) => void;
 }
 
 const ACK_TIMEOUT_MS = 5000;
+const EXPIRY_SLACK_MS = 10_000;
 
-const MANAGER_OPTIONS: Partial<ManagerOptions> = {
-  autoConnect: false,
-  // Exponential backoff from 1 s, capped at 30 s, each delay jittered by ±50 %: when an
-  // instance goes away, its clients come back spread out instead of all at once.
-  reconnection: true,
-  reconnectionDelay: 1000,
-  reconnectionDelayMax: 30_000,
-  randomizationFactor: 0.5,
-  // WebSocket first needs no sticky session and works when the server allows WebSocket
-  // only; polling stays as the fallback for networks that block WebSocket.
-  transports: ['websocket', 'polling'],
-  tryAllTransports: true,
-};
+function managerOptions(fastReconnect: boolean): Partial<ManagerOptions> {
+  return {
+    autoConnect: false,
+    // Exponential backoff, each delay jittered by ±50 %, so the clients of an instance that
+    // went away come back spread out. The client's defaults (1 s doubling up to 5 s) unless
+    // it is a development server, which the developer restarts and wants back at once.
+    reconnection: true,
+    randomizationFactor: 0.5,
+    ...(fastReconnect ? { reconnectionDelay: 500, reconnectionDelayMax: 2000 } : {}),
+    // WebSocket first needs no sticky session and works when the server allows WebSocket
+    // only; polling stays as the fallback for networks that block WebSocket.
+    transports: ['websocket', 'polling'],
+    tryAllTransports: true,
+  };
+}
 
 /**
  * One connection of the page: `/chat` and `/notifications` multiplexed on one Manager.
@@ -77,14 +97,24 @@ export class ChatConnection {
   private readonly notifications: NotificationsSocket;
   private readonly rooms: Set<string>;
   private readonly presence = new Map<string, Map<string, UserRef>>();
+  private sentToken = '';
+  private acceptedToken: string | undefined;
+  private attempt = 0;
+  private closed = false;
 
   constructor(
     private readonly options: ConnectionOptions,
     private readonly listener: ConnectionListener,
   ) {
     this.rooms = new Set(options.rooms);
-    this.manager = new Manager(window.location.origin, MANAGER_OPTIONS);
-    const auth = (send: (data: object) => void): void => send({ token: options.token() });
+    this.manager = new Manager(
+      window.location.origin,
+      managerOptions(options.fastReconnect ?? false),
+    );
+    const auth = (send: (data: object) => void): void => {
+      this.sentToken = options.token();
+      send({ token: this.sentToken });
+    };
     // `ackTimeout` rather than `socket.timeout()`: the latter loses the ack types.
     this.chat = this.manager.socket(CHAT_NAMESPACE, { auth, ackTimeout: ACK_TIMEOUT_MS });
     this.notifications = this.manager.socket(NOTIFICATIONS_NAMESPACE, { auth });
@@ -100,8 +130,17 @@ export class ChatConnection {
   }
 
   close(): void {
+    this.closed = true;
+    // A socket that is not connected (retrying, or refused) says nothing when it stops.
+    const silent = !this.chat.connected;
     this.chat.disconnect();
     this.notifications.disconnect();
+    if (silent)
+      this.listener.onState({
+        kind: 'disconnected',
+        reason: 'io client disconnect',
+        willRetry: false,
+      });
   }
 
   async join(room: string): Promise<boolean> {
@@ -135,8 +174,19 @@ export class ChatConnection {
   }
 
   private listenToManager(): void {
-    this.manager.on('reconnect_attempt', (attempt) =>
-      this.listener.onState({ kind: 'reconnecting', attempt }),
+    this.manager.on('reconnect_attempt', (attempt) => {
+      this.attempt = attempt;
+      this.listener.onState({ kind: 'reconnecting', attempt });
+    });
+    this.manager.on('reconnect_error', () =>
+      this.listener.onState({ kind: 'unreachable', attempt: this.attempt }),
+    );
+    this.manager.on('reconnect_failed', () =>
+      this.listener.onState({
+        kind: 'disconnected',
+        reason: 'gave up reconnecting',
+        willRetry: false,
+      }),
     );
   }
 
@@ -152,20 +202,24 @@ export class ChatConnection {
   private listenToChat(): void {
     const { chat, listener } = this;
     chat.on('connect', () => {
+      this.acceptedToken = this.sentToken;
       listener.onState({ kind: 'connected', transport: this.manager.engine.transport.name });
-      if (!chat.recovered) void this.rejoin();
+      if (chat.recovered) this.confirmPresence();
+      else void this.rejoin();
     });
-    chat.on('disconnect', (reason) => listener.onState({ kind: 'disconnected', reason }));
+    chat.on('disconnect', (reason) => {
+      listener.onState({ kind: 'disconnected', reason, willRetry: chat.active });
+      // The server lets a socket go this way when its token expires; the client does not retry.
+      if (reason === 'io server disconnect' && isExpired(this.sentToken))
+        this.tokenRefused('token_expired');
+    });
     chat.on('connect_error', (error) => {
       // An active socket is retrying a transport failure (the Manager reports the attempts);
       // an inactive one was refused by the server's middleware and will not retry.
       if (chat.active) return;
       const { code, reason } = refusalOf(error);
-      listener.onState(
-        code === 'UNAUTHORIZED'
-          ? { kind: 'unauthorized', reason }
-          : { kind: 'refused', code, reason },
-      );
+      if (code === 'UNAUTHORIZED') this.tokenRefused(reason);
+      else listener.onState({ kind: 'refused', code, reason });
     });
     chat.on(ChatEvent.MessageNew, (message) => listener.onMessage(message, false));
     chat.on(ChatEvent.PresenceJoined, ({ room, user }) =>
@@ -178,6 +232,20 @@ export class ChatConnection {
     chat.on(ChatEvent.Exception, ({ error }) =>
       listener.onProblem({ action: 'an event', ...error }),
     );
+  }
+
+  private tokenRefused(reason: string): void {
+    if (this.closed) return;
+    const token = this.sentToken;
+    if (this.options.onTokenRefused === undefined)
+      return this.listener.onState({ kind: 'unauthorized', reason });
+    this.options.onTokenRefused({ reason, token, accepted: token === this.acceptedToken });
+  }
+
+  /** A recovered session missed nothing: the presence it holds is current again. */
+  private confirmPresence(): void {
+    for (const room of this.rooms)
+      this.listener.onPresence(room, [...(this.presence.get(room)?.values() ?? [])]);
   }
 
   private async rejoin(): Promise<void> {
@@ -241,6 +309,12 @@ export class ChatConnection {
     }
     return undefined;
   }
+}
+
+/** Within a few seconds of `exp`: the browser's clock may lag the server's a little. */
+function isExpired(token: string): boolean {
+  const expiresAt = readClaims(token)?.expiresAt;
+  return expiresAt !== undefined && expiresAt <= Date.now() + EXPIRY_SLACK_MS;
 }
 
 function refusalOf(error: Error & { data?: unknown }): { code: string; reason: string } {

@@ -15,16 +15,23 @@ export class ChatView implements ConnectionListener {
   private readonly roomList = element('rooms', HTMLUListElement);
   private readonly presenceList = element('presence', HTMLUListElement);
   private readonly presenceRoom = element('presence-room', HTMLElement);
+  private readonly presenceState = element('presence-state', HTMLElement);
   private readonly sendRoom = element('send-room', HTMLElement);
   private readonly messages = element('messages', HTMLOListElement);
   private readonly notifications = element('notifications', HTMLOListElement);
   private readonly notificationsState = element('notifications-state', HTMLElement);
   private readonly whenConnected =
     document.querySelectorAll<HTMLButtonElement>('[data-needs-connection]');
+  private readonly whenNotificationsLive = document.querySelectorAll<HTMLButtonElement>(
+    '[data-needs-notifications]',
+  );
 
   private rooms: readonly string[] = [];
   private selected: string | undefined;
   private readonly presence = new Map<string, readonly UserRef[]>();
+  private connected = false;
+  /** Rooms joined and listed again since the last connect: their presence is current. */
+  private readonly confirmed = new Set<string>();
 
   constructor(private readonly onLeave: (room: string) => void) {
     this.onState({ kind: 'idle' });
@@ -49,13 +56,23 @@ export class ChatView implements ConnectionListener {
     this.feedback.textContent = text;
   }
 
+  error(text: string): void {
+    this.feedback.dataset['kind'] = 'error';
+    this.feedback.textContent = text;
+  }
+
   onState(state: ConnectionState): void {
     this.status.dataset['state'] = state.kind;
     this.status.textContent = describeState(state);
-    const connected = state.kind === 'connected';
-    this.roomList.dataset['connected'] = String(connected);
-    for (const button of this.whenConnected) button.disabled = !connected;
-    if (connected) this.draining.hidden = true;
+    // The drain notice is about the connection it came on: it stays while the client is
+    // getting that connection back, and goes once a new one is up or an attempt failed.
+    const waitingForReconnect =
+      state.kind === 'reconnecting' || (state.kind === 'disconnected' && state.willRetry);
+    if (!waitingForReconnect) this.draining.hidden = true;
+    this.connected = state.kind === 'connected';
+    this.confirmed.clear();
+    for (const button of this.whenConnected) button.disabled = !this.connected;
+    this.renderRooms();
   }
 
   onRooms(rooms: readonly string[]): void {
@@ -84,7 +101,10 @@ export class ChatView implements ConnectionListener {
       room,
       [...users].sort((a, b) => a.name.localeCompare(b.name)),
     );
-    if (room === this.selected) this.renderPresence();
+    if (this.connected && !this.confirmed.has(room)) {
+      this.confirmed.add(room);
+      this.renderRooms();
+    } else if (room === this.selected) this.renderPresence();
   }
 
   onNotification(notification: Notification): void {
@@ -101,12 +121,12 @@ export class ChatView implements ConnectionListener {
   onNotificationsLive(live: boolean): void {
     this.notificationsState.dataset['state'] = live ? 'live' : 'offline';
     this.notificationsState.textContent = live ? 'live' : 'offline';
+    for (const button of this.whenNotificationsLive) button.disabled = !live;
   }
 
-  onDraining(reconnectInMs: number): void {
-    this.draining.textContent =
-      `The server is shutting down: it lets this connection go within ${Math.ceil(reconnectInMs / 1000)} s, ` +
-      'and the client reconnects to another instance by itself.';
+  onDraining(): void {
+    // The page cannot know whether another instance will take it: say only what is sure.
+    this.draining.textContent = 'This server is restarting or shutting down; reconnecting…';
     this.draining.hidden = false;
   }
 
@@ -136,14 +156,27 @@ export class ChatView implements ConnectionListener {
     leave.type = 'button';
     leave.setAttribute('aria-label', `Leave #${room}`);
     leave.addEventListener('click', () => this.onLeave(room));
-    const item = create('li', { testId: 'room' }, select, leave);
+    const joined = this.confirmed.has(room);
+    const state = create('span', {
+      text: joined ? '' : this.connected ? 'rejoining…' : 'rejoins when connected',
+      className: 'tag',
+      testId: 'room-state',
+    });
+    const item = create('li', { testId: 'room' }, select, state, leave);
     item.dataset['room'] = room;
+    item.dataset['joined'] = joined ? 'true' : 'unknown';
     if (room === this.selected) item.setAttribute('aria-current', 'true');
     return item;
   }
 
   private renderPresence(): void {
     const users = this.selected === undefined ? [] : (this.presence.get(this.selected) ?? []);
+    // Who is online is known only while connected and listed again since: otherwise the
+    // last list stays on screen, greyed, and says so.
+    const known = this.selected === undefined || this.confirmed.has(this.selected);
+    this.presenceList.dataset['known'] = String(known);
+    this.presenceState.hidden = known;
+    this.presenceState.textContent = known ? '' : this.connected ? 'updating…' : 'last known';
     this.presenceList.replaceChildren(
       ...users.map((user) => {
         const item = create('li', { text: user.name, title: user.id, testId: 'presence-user' });
