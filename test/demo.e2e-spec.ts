@@ -454,6 +454,7 @@ describe('when the server goes away and comes back', () => {
     await page.fill('#message-text', 'so I am');
     await page.click('#send');
     expect(await received).toMatchObject({ text: 'so I am', from: { id: 'alice', name: 'Alice' } });
+    await page.locator('.message.own', { hasText: 'so I am' }).waitFor();
     await page.screenshot({ path: '/tmp/demo-back.png' });
   });
 
