@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { jest } from '@jest/globals';
 import { type AppConfig, type ConfigIssue, formatConfigIssues, loadConfig } from './app-config.js';
 import { ENV_SCHEMA, type EnvKey } from './config.schema.js';
 
@@ -46,9 +47,9 @@ describe('loadConfig', () => {
         connectTimeoutMs: 10_000,
         rateLimit: { perSecond: 20, burst: 40 },
       },
-      shutdown: { drainMs: 30_000 },
+      shutdown: { drainMs: 1000 },
       presence: { ttlS: 60 },
-      log: { level: 'info' },
+      log: { level: 'info', format: 'pretty' },
     });
   });
 
@@ -65,6 +66,91 @@ describe('loadConfig', () => {
     expect(first.secretIsGenerated).toBe(true);
     expect(first.secret?.length).toBeGreaterThanOrEqual(32);
     expect(first.secret).not.toBe(second.secret);
+  });
+
+  describe('the development secret', () => {
+    const kept = 'a-kept-development-secret-0123456789abcdef';
+
+    it('comes from the given source in development, when no key is configured', () => {
+      const devSecret = jest.fn(() => kept);
+      const { auth } = loadConfigOk({}, devSecret);
+      expect(auth).toMatchObject({ secret: kept, secretIsGenerated: true, devTokenRoute: true });
+      expect(devSecret).toHaveBeenCalledTimes(1);
+    });
+
+    it('is never asked for with a key, under NODE_ENV=test, or in production', () => {
+      const devSecret = jest.fn(() => kept);
+      expect(loadConfigOk({ JWT_SECRET: SECRET }, devSecret).auth.secret).toBe(SECRET);
+      expect(loadConfigOk({ JWT_JWKS_URL: JWKS_URL }, devSecret).auth.secret).toBeUndefined();
+      expect(loadConfigOk({ NODE_ENV: 'test' }, devSecret).auth.secret).not.toBe(kept);
+      expect(loadConfig({ NODE_ENV: 'production' }, { devSecret }).ok).toBe(false);
+      expect(devSecret).not.toHaveBeenCalled();
+    });
+
+    it('is not asked for when the configuration is refused anyway', () => {
+      const devSecret = jest.fn(() => kept);
+      expect(loadConfig({ PORT: 'abc' }, { devSecret }).ok).toBe(false);
+      expect(devSecret).not.toHaveBeenCalled();
+    });
+
+    function loadConfigOk(env: NodeJS.ProcessEnv, devSecret: () => string): AppConfig {
+      const result = loadConfig(env, { devSecret });
+      if (!result.ok) throw new Error(formatConfigIssues(result.issues));
+      return result.config;
+    }
+  });
+
+  describe('REDIS_URL without a key', () => {
+    it('is refused naming JWT_SECRET: each instance would make up a secret of its own', () => {
+      const issues = issuesOf({ REDIS_URL: 'redis://localhost:6379' });
+      expect(issues).toHaveLength(1);
+      expect(issues[0].variable).toBe('JWT_SECRET');
+      expect(issues[0].message).toMatch(/required with REDIS_URL/);
+      expect(issues[0].message).toContain('the same secret of at least 32 characters');
+    });
+
+    it('is accepted with JWT_SECRET or with JWT_JWKS_URL', () => {
+      const redis = { REDIS_URL: 'redis://localhost:6379' };
+      expect(loadConfig({ ...redis, JWT_SECRET: SECRET }).ok).toBe(true);
+      expect(loadConfig({ ...redis, JWT_JWKS_URL: JWKS_URL }).ok).toBe(true);
+    });
+
+    it('in production gets the one production message, not two', () => {
+      const issues = issuesOf({ NODE_ENV: 'production', REDIS_URL: 'redis://localhost:6379' });
+      expect(issues.map((issue) => issue.message)).toEqual([
+        expect.stringContaining('NODE_ENV=production'),
+      ]);
+    });
+  });
+
+  describe('defaults that depend on NODE_ENV', () => {
+    it('development drains for 1 s and logs pretty lines; production and test 30 s and JSON', () => {
+      expect(configOf({}).shutdown.drainMs).toBe(1000);
+      expect(configOf({}).log.format).toBe('pretty');
+      for (const NODE_ENV of ['production', 'test']) {
+        const config = configOf({ NODE_ENV, JWT_SECRET: SECRET });
+        expect({ NODE_ENV, drainMs: config.shutdown.drainMs, format: config.log.format }).toEqual({
+          NODE_ENV,
+          drainMs: 30_000,
+          format: 'json',
+        });
+      }
+    });
+
+    it('an explicit SHUTDOWN_DRAIN_MS or LOG_FORMAT wins in every environment', () => {
+      expect(configOf({ SHUTDOWN_DRAIN_MS: '30000', LOG_FORMAT: 'json' })).toMatchObject({
+        shutdown: { drainMs: 30_000 },
+        log: { format: 'json' },
+      });
+      expect(
+        configOf({
+          NODE_ENV: 'production',
+          JWT_SECRET: SECRET,
+          SHUTDOWN_DRAIN_MS: '500',
+          LOG_FORMAT: 'pretty',
+        }),
+      ).toMatchObject({ shutdown: { drainMs: 500 }, log: { format: 'pretty' } });
+    });
   });
 
   it('opens the dev token route only with the generated secret, or under NODE_ENV=test', () => {
@@ -111,6 +197,7 @@ describe('loadConfig', () => {
       SHUTDOWN_DRAIN_MS: '0',
       PRESENCE_TTL_S: '15',
       LOG_LEVEL: 'debug',
+      LOG_FORMAT: 'pretty',
     });
     expect(config).toEqual({
       env: 'test',
@@ -140,12 +227,12 @@ describe('loadConfig', () => {
       },
       shutdown: { drainMs: 0 },
       presence: { ttlS: 15 },
-      log: { level: 'debug' },
+      log: { level: 'debug', format: 'pretty' },
     });
   });
 
   it('joins the cluster with the pubsub adapter by default when REDIS_URL is set', () => {
-    expect(configOf({ REDIS_URL: 'redis://localhost:6379' }).redis).toEqual({
+    expect(configOf({ REDIS_URL: 'redis://localhost:6379', JWT_SECRET: SECRET }).redis).toEqual({
       urls: ['redis://localhost:6379'],
       cluster: false,
       adapter: 'pubsub',
@@ -164,6 +251,7 @@ describe('loadConfig', () => {
       configOf({
         REDIS_URL: 'redis://10.0.0.1:7000, redis://10.0.0.2:7000',
         REDIS_ADAPTER: 'sharded',
+        JWT_SECRET: SECRET,
       }).redis,
     ).toEqual({
       urls: ['redis://10.0.0.1:7000', 'redis://10.0.0.2:7000'],
@@ -238,6 +326,7 @@ describe('loadConfig', () => {
       ['WS_MAX_PAYLOAD_BYTES', '10', 'an integer from 1024 to'],
       ['PRESENCE_TTL_S', '1', 'an integer from 5 to 86400'],
       ['LOG_LEVEL', 'loud', 'one of fatal, error, warn, info, debug, trace, silent'],
+      ['LOG_FORMAT', 'xml', 'one of pretty, json'],
     ])('%s=%s', (variable, value, expected) => {
       const issues = issuesOf({ [variable]: value });
       expect(issues).toHaveLength(1);

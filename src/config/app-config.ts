@@ -11,9 +11,9 @@ export interface RedisConfig {
 }
 
 export interface AuthConfig {
-  /** HS256 secret; set when `JWT_SECRET` is given or in development as a random fallback. */
+  /** HS256 secret; set when `JWT_SECRET` is given, or the development secret when no key is. */
   readonly secret: string | undefined;
-  /** True when `secret` was generated because none was configured (never in production). */
+  /** True when `secret` is the development one because no key was configured (never in production). */
   readonly secretIsGenerated: boolean;
   readonly jwksUrl: string | undefined;
   readonly issuer: string | undefined;
@@ -48,7 +48,7 @@ export interface AppConfig {
   };
   readonly shutdown: { readonly drainMs: number };
   readonly presence: { readonly ttlS: number };
-  readonly log: { readonly level: string };
+  readonly log: { readonly level: string; readonly format: 'pretty' | 'json' };
 }
 
 export interface ConfigIssue {
@@ -60,8 +60,20 @@ export type ConfigResult =
   | { readonly ok: true; readonly config: AppConfig }
   | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
 
+export interface LoadConfigOptions {
+  /**
+   * Gives the development secret when no key is configured and NODE_ENV=development. The
+   * server passes `keptDevSecret` (a file in the working folder, so tokens outlive a
+   * restart); unset, and under NODE_ENV=test, a random secret for this process is used.
+   */
+  readonly devSecret?: () => string;
+}
+
 /** Validates every variable and reports all problems at once, never echoing a secret. */
-export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
+export function loadConfig(
+  env: NodeJS.ProcessEnv,
+  { devSecret = randomSecret }: LoadConfigOptions = {},
+): ConfigResult {
   const issues: ConfigIssue[] = [];
   const parsed: Record<string, unknown> = {};
   for (const key of Object.keys(ENV_SCHEMA) as EnvKey[]) {
@@ -90,18 +102,36 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
       message:
         'is required when NODE_ENV=production unless JWT_JWKS_URL is set; expected a secret of at least 32 characters',
     });
+  } else if (!keyGiven && parsed.REDIS_URL !== undefined) {
+    // Each instance would sign with a development secret of its own: a token from one
+    // would be refused by the others.
+    issues.push({
+      variable: 'JWT_SECRET',
+      message:
+        'is required with REDIS_URL unless JWT_JWKS_URL is set: every instance must verify the same tokens; expected the same secret of at least 32 characters on every instance (e.g. openssl rand -base64 32)',
+    });
   }
   if (issues.length > 0) return { ok: false, issues };
-  return { ok: true, config: buildConfig(parsed as ParsedEnv) };
+  return { ok: true, config: buildConfig(parsed as ParsedEnv, devSecret) };
 }
 
-function buildConfig(env: ParsedEnv): AppConfig {
+function randomSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** Unset in development, where a restart should not wait out a drain or print JSON. */
+const DEV_DEFAULTS = { drainMs: 1000, logFormat: 'pretty' } as const;
+const DEFAULTS = { drainMs: 30_000, logFormat: 'json' } as const;
+
+function buildConfig(env: ParsedEnv, devSecret: () => string): AppConfig {
   const hasKey = env.JWT_SECRET !== undefined || env.JWT_JWKS_URL !== undefined;
+  const development = env.NODE_ENV === 'development';
+  const defaults = development ? DEV_DEFAULTS : DEFAULTS;
   const config: AppConfig = {
     env: env.NODE_ENV,
     http: { port: env.PORT, host: env.HOST, corsOrigins: env.CORS_ORIGINS },
     auth: {
-      secret: hasKey ? env.JWT_SECRET : randomBytes(32).toString('base64url'),
+      secret: hasKey ? env.JWT_SECRET : development ? devSecret() : randomSecret(),
       secretIsGenerated: !hasKey,
       jwksUrl: env.JWT_JWKS_URL,
       issuer: env.JWT_ISSUER,
@@ -121,9 +151,9 @@ function buildConfig(env: ParsedEnv): AppConfig {
       connectTimeoutMs: env.WS_CONNECT_TIMEOUT_MS,
       rateLimit: { perSecond: env.WS_RATE_LIMIT_PER_S, burst: env.WS_RATE_LIMIT_BURST },
     },
-    shutdown: { drainMs: env.SHUTDOWN_DRAIN_MS },
+    shutdown: { drainMs: env.SHUTDOWN_DRAIN_MS ?? defaults.drainMs },
     presence: { ttlS: env.PRESENCE_TTL_S },
-    log: { level: env.LOG_LEVEL },
+    log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT ?? defaults.logFormat },
   };
   return deepFreeze(config);
 }
@@ -133,9 +163,12 @@ function withoutCredentials(raw: string): string {
   return raw.replace(/\/\/[^/@\s]*@/, '//***@');
 }
 
-export function formatConfigIssues(issues: readonly ConfigIssue[]): string {
+export function formatConfigIssues(
+  issues: readonly ConfigIssue[],
+  heading = 'Invalid configuration, the server was not started:',
+): string {
   const lines = issues.map((issue) => `  ${issue.variable}: ${issue.message}`);
-  return `Invalid configuration, the server was not started:\n${lines.join('\n')}`;
+  return `${heading}\n${lines.join('\n')}`;
 }
 
 function deepFreeze<T>(value: T): T {

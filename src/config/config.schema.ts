@@ -43,12 +43,15 @@ export const ENV_SCHEMA = {
   WS_CONNECT_TIMEOUT_MS: envVar({ default: '10000', parse: integer(100, 600_000) }),
   WS_RATE_LIMIT_PER_S: envVar({ default: '20', parse: integer(1, 1_000_000) }),
   WS_RATE_LIMIT_BURST: envVar({ default: '40', parse: integer(1, 1_000_000) }),
-  SHUTDOWN_DRAIN_MS: envVar({ default: '30000', parse: integer(0, 600_000) }),
+  // Unset: 1000 in development (a restart should not wait out a drain), 30000 otherwise.
+  SHUTDOWN_DRAIN_MS: envVar({ default: undefined, parse: integer(0, 600_000) }),
   PRESENCE_TTL_S: envVar({ default: '60', parse: integer(5, 86_400) }),
   LOG_LEVEL: envVar({
     default: 'info',
     parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
   }),
+  // Unset: pretty in development, json otherwise.
+  LOG_FORMAT: envVar({ default: undefined, parse: oneOf('pretty', 'json') }),
 } as const;
 
 export type EnvKey = keyof typeof ENV_SCHEMA;

@@ -4,6 +4,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { handleShutdownSignals } from './shutdown-signals.js';
 
+const DRAIN_MS = 30_000;
 const DEADLINE_MS = 34_000;
 
 describe('handleShutdownSignals', () => {
@@ -14,14 +15,16 @@ describe('handleShutdownSignals', () => {
     const signals = new EventEmitter();
     const exits: { code: number; at: number }[] = [];
     const startedAt = Date.now();
-    const logger = { info: jest.fn(), warn: jest.fn(), error: jest.fn() } as unknown as Logger;
+    const info = jest.fn();
+    const logger = { info, warn: jest.fn(), error: jest.fn() } as unknown as Logger;
     handleShutdownSignals({ close } as unknown as INestApplication, {
+      drainMs: DRAIN_MS,
       deadlineMs: DEADLINE_MS,
       logger,
       signals,
       exit: (code) => exits.push({ code, at: Date.now() - startedAt }),
     });
-    return { signals, exits };
+    return { signals, exits, info };
   }
 
   it('SIGTERM closes the app once and exits 0 when the close ends', async () => {
@@ -57,6 +60,18 @@ describe('handleShutdownSignals', () => {
     signals.emit('SIGINT', 'SIGINT');
     expect(exits).toEqual([{ code: 128 + 2, at: 2000 }]);
     expect(close).toHaveBeenCalledTimes(1);
+  });
+
+  it('says at once how long it drains and that a second Ctrl-C exits at once', () => {
+    const { signals, info } = setUp(() => new Promise<void>(() => undefined));
+    signals.emit('SIGINT', 'SIGINT');
+    expect(info).toHaveBeenCalledTimes(1);
+    expect(info).toHaveBeenCalledWith(
+      expect.objectContaining({ signal: 'SIGINT', drainMs: DRAIN_MS }),
+      expect.stringMatching(
+        /draining for up to 30 s.*second signal \(Ctrl-C again\) exits at once/,
+      ),
+    );
   });
 
   it('a close that fails exits 1 at once', async () => {

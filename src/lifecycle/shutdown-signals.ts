@@ -3,6 +3,8 @@ import type { INestApplication } from '@nestjs/common';
 import type { Logger } from 'pino';
 
 export interface ShutdownSignalOptions {
+  /** How long the drain lasts at most (SHUTDOWN_DRAIN_MS): said when a signal starts it. */
+  readonly drainMs: number;
   /** After this long the process exits 1 whatever is still closing. */
   readonly deadlineMs: number;
   readonly logger: Logger;
@@ -19,6 +21,7 @@ export interface ShutdownSignalOptions {
  */
 export function handleShutdownSignals(app: INestApplication, options: ShutdownSignalOptions): void {
   const {
+    drainMs,
     deadlineMs,
     logger,
     exit = (code: number) => process.exit(code),
@@ -32,7 +35,11 @@ export function handleShutdownSignals(app: INestApplication, options: ShutdownSi
       return;
     }
     closing = true;
-    logger.info({ signal, deadlineMs }, 'signal received: shutting down');
+    // Said at once: someone pressing Ctrl-C wants to know how long to wait, and the way out.
+    logger.info(
+      { signal, drainMs, deadlineMs },
+      `signal received: draining for up to ${seconds(drainMs)}, then exiting; a second signal (Ctrl-C again) exits at once`,
+    );
     const deadline = setTimeout(() => {
       logger.error({ deadlineMs }, 'shutdown deadline reached: exiting with work still open');
       exit(1);
@@ -53,4 +60,8 @@ export function handleShutdownSignals(app: INestApplication, options: ShutdownSi
   };
   signals.on('SIGTERM', onSignal);
   signals.on('SIGINT', onSignal);
+}
+
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))} s`;
 }

@@ -1,12 +1,25 @@
 import type { LoggerService } from '@nestjs/common';
 import type { Logger } from 'pino';
 
-/** Routes NestJS's own log calls into the app's pino logger as JSON lines. */
+/**
+ * NestJS's start-up narration (each module initialised, each route and handler mapped):
+ * some 30 lines on every start that say nothing an operator acts on. Kept at debug.
+ */
+const BOOT_CONTEXTS = new Set([
+  'NestFactory',
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'WebSocketsController',
+  'NestApplication',
+]);
+
+/** Routes NestJS's own log calls into the app's pino logger. */
 export class PinoLoggerService implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
   log(message: unknown, context?: string): void {
-    this.write('info', message, context);
+    this.write(context && BOOT_CONTEXTS.has(context) ? 'debug' : 'info', message, context);
   }
   error(message: unknown, trace?: string, context?: string): void {
     if (message instanceof Error) this.logger.error({ err: message, context: trace ?? context });
