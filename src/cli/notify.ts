@@ -1,8 +1,8 @@
-import { parseArgs } from 'node:util';
 import { Emitter } from '@socket.io/redis-emitter';
 import { createClient, createCluster } from 'redis';
 import { CLASSIC_ADAPTER_KEY } from '../realtime/cluster-adapter.js';
 import { eventId } from '../realtime/event-id.js';
+import { parseCliArgs } from './cli-args.js';
 import {
   NOTIFICATIONS_NAMESPACE,
   NotificationEvent,
@@ -18,8 +18,28 @@ import {
  * needs only `REDIS_URL` (the app's `/notifications` namespace always uses the classic adapter,
  * whose format the emitter speaks, whatever `REDIS_ADAPTER` the chat uses).
  */
+const USAGE = `
+Usage: npm run notify -- --user <user id> --type <type> [--data '<json>']
+
+Sends a notification to every socket of a user, on whichever instance holds
+them, from outside the app: it publishes through the cluster's Redis
+(REDIS_URL, from the environment or .env, the same as the instances use).
+
+  --user  the user id (the token's sub), required
+  --type  the notification's type, e.g. invoice.paid, required
+  --data  its payload as JSON (default: null)
+  --help  this text
+`;
+
+const NO_CLUSTER = [
+  'REDIS_URL is not set: npm run notify needs a cluster. It publishes through the Redis the',
+  'instances share; a server started without REDIS_URL is alone, in memory, and hears nothing.',
+  'For a cluster: start the instances with REDIS_URL (README, Scaling out) and run this with the same.',
+  'With plain npm start: send yourself a notification from the demo page (POST /dev/notify).',
+].join('\n');
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseCliArgs(USAGE, {
     options: {
       user: { type: 'string' },
       type: { type: 'string' },
@@ -30,7 +50,7 @@ async function main(): Promise<void> {
     .split(',')
     .map((url) => url.trim())
     .filter(Boolean);
-  if (urls.length === 0) throw new Error('REDIS_URL must be set, as for the app');
+  if (urls.length === 0) throw new Error(NO_CLUSTER);
   if (!values.user || !values.type) {
     throw new Error(
       '--user and --type are required, e.g. npm run notify -- --user alice --type test',

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseCliArgs } from './cli-args.js';
 import { runSmoke } from './smoke-check.js';
 
 /**
@@ -6,8 +6,27 @@ import { runSmoke } from './smoke-check.js';
  * [--clients 30] [--sources 16] [--transports websocket] [--timeout-ms 15000]`, with `JWT_SECRET` set: checks a running
  * deployment from outside (see `smoke-check.ts`), prints a JSON report, exits 0 or 1.
  */
+const USAGE = `
+Usage: node dist/cli/smoke.js --url <load balancer URL> [options]   (npm run smoke -- …)
+
+Checks a running deployment from outside: health through the load balancer,
+then stock socket.io clients (polling first, then the upgrade: what needs
+sticky sessions) and one client on each --direct instance, all in one room;
+every message must reach every other member once, and presence must list them.
+Prints a JSON report; exits 0 when all is well, 1 otherwise. Needs JWT_SECRET
+(from the environment or .env), the same the servers use.
+
+  --url          the load balancer (or SMOKE_URL), required
+  --direct       the instances' own URLs, comma-separated (or SMOKE_DIRECT)
+  --clients      clients through the balancer (default: 30)
+  --sources      loopback networks to spread them over, for an address hash (default: 0)
+  --transports   polling and/or websocket, comma-separated (default: both)
+  --timeout-ms   how long each check may take (default: 15000)
+  --help         this text
+`;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseCliArgs(USAGE, {
     options: {
       url: { type: 'string', default: process.env.SMOKE_URL },
       direct: { type: 'string', default: process.env.SMOKE_DIRECT },

@@ -7,9 +7,9 @@ import { createConnection } from 'node:net';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { mintToken } from '../auth/token-minter.js';
 import { renderHaproxyConfig, renderNginxConfig } from './balancer-config.js';
+import { parseCliArgs } from './cli-args.js';
 
 /**
  * `npm run start:cluster`: the compose topology without Docker, on one machine. One local
@@ -151,8 +151,27 @@ async function stopAll(code: number): Promise<never> {
 
 let cleanup: (() => Promise<void>) | undefined;
 
+const USAGE = `
+Usage: npm run start:cluster -- [--port 8080] [--app-port 3001] [--instances 3]
+                                [--redis-port 6390] [--balancer nginx|haproxy]
+
+The compose topology on this machine, without Docker: a local redis-server,
+N instances of node dist/main.js on consecutive ports sharing one JWT_SECRET
+(yours, from the environment or .env, else generated) and Redis, and nginx
+(or HAProxy) in front with the shipped config. Prints "ready: <url>".
+Ctrl-C drains the instances (SHUTDOWN_DRAIN_MS, 3 s unless set), then stops
+the balancer and Redis; a second Ctrl-C kills everything.
+
+  --port         the balancer's port (default: 8080)
+  --app-port     the first instance's port (default: 3001)
+  --instances    how many instances, 1-32 (default: 3)
+  --redis-port   Redis's port (default: 6390)
+  --balancer     nginx or haproxy (default: nginx)
+  --help         this text
+`;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseCliArgs(USAGE, {
     options: {
       port: { type: 'string', default: '8080' },
       'app-port': { type: 'string', default: '3001' },
