@@ -1,5 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
@@ -14,12 +17,24 @@ export interface SpawnedApp {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+export interface SpawnOptions {
+  readonly timeoutMs?: number;
+  /**
+   * The working folder (where the app reads `.env` and keeps `.jwt-dev-secret`). Default: a
+   * fresh temporary folder, removed when the process exits, so a developer's `.env` is never
+   * read and no secret file lands in the repository.
+   */
+  readonly cwd?: string;
+  /** Only PATH and `env`: none of the defaults above (port 0, 1 s drain, JSON logs). */
+  readonly bare?: boolean;
+}
+
 /** Runs the real binary, `node dist/main.js`, on a free port and waits until it listens. */
 export async function spawnApp(
   env: Record<string, string>,
-  { timeoutMs = 15_000 } = {},
+  { timeoutMs = 15_000, cwd, bare = false }: SpawnOptions = {},
 ): Promise<SpawnedApp> {
-  const child = spawnMain(env);
+  const child = spawnMain(env, { cwd, bare });
   let out = '';
   const collect = (chunk: Buffer): void => void (out += chunk.toString());
   child.stdout!.on('data', collect);
@@ -30,7 +45,10 @@ export async function spawnApp(
       timeoutMs,
     );
     const onData = (): void => {
-      const match = /"url":"(http:\/\/[^"]+)".*"msg":"listening"/.exec(out);
+      // A JSON line, or a pretty one: `… INFO: listening {"url":…}`.
+      const match =
+        /"url":"(http:\/\/[^"]+)".*"msg":"listening"/.exec(out) ??
+        /INFO: listening \{"url":"(http:\/\/[^"]+)"/.exec(out);
       if (!match) return;
       clearTimeout(timer);
       child.stdout!.off('data', onData);
@@ -59,8 +77,9 @@ export async function spawnApp(
 /** Runs the binary to completion (for configs that must stop it) and returns what it said. */
 export async function runMainToExit(
   env: Record<string, string>,
+  { cwd, bare = false }: Pick<SpawnOptions, 'cwd' | 'bare'> = {},
 ): Promise<{ code: number | null; stderr: string; stdout: string }> {
-  const child = spawnMain(env);
+  const child = spawnMain(env, { cwd, bare });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => void (stdout += chunk.toString()));
@@ -87,19 +106,29 @@ export function killAllSpawned(): void {
   running.clear();
 }
 
-function spawnMain(env: Record<string, string>): ChildProcess {
+const DEFAULT_ENV = {
+  HOST: '127.0.0.1',
+  PORT: '0',
+  // A short drain unless a test asks for another: tests stop apps with clients still on.
+  SHUTDOWN_DRAIN_MS: '1000',
+  // The tests read the JSON lines, also from a development-mode app (pretty by default).
+  LOG_FORMAT: 'json',
+};
+
+function spawnMain(
+  env: Record<string, string>,
+  { cwd, bare }: Pick<SpawnOptions, 'cwd' | 'bare'>,
+): ChildProcess {
+  const ownDir = cwd ? undefined : mkdtempSync(join(tmpdir(), 'spawned-app-'));
   const child = spawn(process.execPath, [MAIN], {
-    // A short drain unless a test asks for another: tests stop apps with clients still on.
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      SHUTDOWN_DRAIN_MS: '1000',
-      ...env,
-    },
+    cwd: cwd ?? ownDir,
+    env: { PATH: process.env.PATH ?? '', ...(bare ? {} : DEFAULT_ENV), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
-  child.once('exit', () => running.delete(child));
+  child.once('exit', () => {
+    running.delete(child);
+    if (ownDir) rmSync(ownDir, { recursive: true, force: true });
+  });
   return child;
 }
