@@ -129,6 +129,8 @@ async function startServer(target: Target, env: Record<string, string>): Promise
     process.execPath,
     [...profile, '--expose-gc', '--import', PROBE, SCRIPTS[target]],
     {
+      // Not the repository: the template would read a developer's .env there.
+      cwd: tmpdir(),
       env: {
         PATH: process.env.PATH ?? '',
         NODE_ENV: 'production',

@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { jwtVerify } from 'jose';
@@ -66,14 +69,15 @@ describe('node dist/main.js: configuration errors stop it before it listens', ()
 });
 
 describe('node dist/cli/token.js (npm run token)', () => {
+  // In a folder of its own: the repository's kept development secret or .env must not count.
   const runTokenCli = async (args: string[], env: Record<string, string>) => {
+    const cwd = await mkdtemp(join(tmpdir(), 'token-cli-'));
     const child = spawn(
       process.execPath,
       [fileURLToPath(new URL('../dist/cli/token.js', import.meta.url)), ...args],
-      {
-        env: { PATH: process.env.PATH ?? '', ...env },
-      },
+      { cwd, env: { PATH: process.env.PATH ?? '', ...env } },
     );
+    child.once('exit', () => void rm(cwd, { recursive: true, force: true }));
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => void (stdout += chunk.toString()));
@@ -107,18 +111,33 @@ describe('node dist/cli/token.js (npm run token)', () => {
 });
 
 describe('node dist/main.js: a good configuration serves', () => {
-  it('with no environment at all it starts in development with a printed dev secret', async () => {
-    const app = await spawnApp({});
-    expect((await fetch(`${app.url}/health`)).status).toBe(200);
-    const page = await fetch(`${app.url}/`);
-    expect(page.status).toBe(200);
-    expect(await page.text()).toContain('<html');
-    const warnings = app
-      .output()
-      .split('\n')
-      .filter((line) => line.includes('devJwtSecret'));
-    expect(warnings).toHaveLength(1);
-    expect(await app.stop('SIGTERM')).toBe(0);
+  it('with no environment at all it starts in development on a kept dev secret, never printed', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'bare-app-'));
+    try {
+      const app = await spawnApp({}, { cwd });
+      expect((await fetch(`${app.url}/health`)).status).toBe(200);
+      const page = await fetch(`${app.url}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<html');
+      const secret = (await readFile(join(cwd, '.jwt-dev-secret'), 'utf8')).trim();
+      expect(secret.length).toBeGreaterThanOrEqual(32);
+      expect(app.output()).toContain('.jwt-dev-secret');
+      expect(app.output()).not.toContain(secret);
+      expect(await app.stop('SIGTERM')).toBe(0);
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it('exits on SIGTERM even when nothing reads its output any more (a log pipe that went away)', async () => {
+    const app = await spawnApp({ JWT_SECRET: SECRET });
+    app.stdout().destroy();
+    // Its last log lines cannot be written: it must exit all the same, not spin on them.
+    const exited = app.stop('SIGTERM');
+    const deadline = new Promise<'still running'>((resolve) =>
+      setTimeout(() => resolve('still running'), 5000).unref(),
+    );
+    expect(await Promise.race([exited, deadline])).toEqual(expect.any(Number));
   });
 
   it('answers /health, /health/live and /health/ready, and exits 0 on SIGTERM', async () => {

@@ -13,6 +13,8 @@ export interface SpawnedApp {
   readonly pid: number;
   /** Everything the process printed so far, stdout then stderr. */
   output(): string;
+  /** The process's stdout, to stop reading it. */
+  stdout(): NodeJS.ReadableStream & { destroy(): void };
   /** Sends `signal` and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -64,6 +66,7 @@ export async function spawnApp(
     url,
     pid: child.pid!,
     output: () => out,
+    stdout: () => child.stdout!,
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode !== null) return child.exitCode;
       const exited = once(child, 'exit');
