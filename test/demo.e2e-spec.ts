@@ -373,10 +373,7 @@ describe('POST /dev/notify', () => {
   });
 });
 
-/**
- * One page through one story, on real processes restarted on the same port: the tests run
- * in order, each from where the one before left the page and the server.
- */
+/** One page through one story, on real processes restarted on the same port. */
 describe('when the server goes away and comes back', () => {
   let story: Page;
   let app: SpawnedApp;
@@ -396,7 +393,8 @@ describe('when the server goes away and comes back', () => {
     await app?.stop('SIGKILL');
   });
 
-  it('while it is down, the drain notice is gone once reconnecting failed, and presence and rooms show as unknown', async () => {
+  it('down: drain notice gone once reconnecting failed, presence and rooms unknown; back with another JWT_SECRET: a new token for the same user, rejoined, chatting; back with a configured JWT_SECRET: the page says a new token is needed', async () => {
+    // Down.
     await openAndConnect('alice', 'Alice', app.url);
     await joinOnPage('lobby');
     await peer('bob', 'Bob', 'lobby', { url: app.url, secret: SECRET_A });
@@ -426,9 +424,8 @@ describe('when the server goes away and comes back', () => {
     expect(await lobby.getByTestId('room-state').textContent()).toBe('rejoins when connected');
     expect(await page.locator('#send').isDisabled()).toBe(true);
     await page.screenshot({ path: '/tmp/demo-down.png' });
-  });
 
-  it('back with another JWT_SECRET, the page mints a new token for the same user, rejoins and chats', async () => {
+    // Back with another JWT_SECRET.
     devTokenRequests.length = 0;
     app = await spawnApp({ NODE_ENV: 'test', JWT_SECRET: SECRET_B, PORT: port });
 
@@ -456,9 +453,8 @@ describe('when the server goes away and comes back', () => {
     expect(await received).toMatchObject({ text: 'so I am', from: { id: 'alice', name: 'Alice' } });
     await page.locator('.message.own', { hasText: 'so I am' }).waitFor();
     await page.screenshot({ path: '/tmp/demo-back.png' });
-  });
 
-  it('back with a configured JWT_SECRET, the page says the token was refused and a new one is needed', async () => {
+    // Back with a configured JWT_SECRET.
     expect(await app.stop('SIGKILL')).toBeNull();
     await page.locator('#status[data-state="unreachable"]').waitFor();
     devTokenRequests.length = 0;
