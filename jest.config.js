@@ -29,5 +29,8 @@ export default {
     },
   ],
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
+  // One worker per core (Jest's default leaves one idle): most e2e time is spent waiting on
+  // timers, drains and child processes, so two files at once on two cores halve the run.
+  maxWorkers: '100%',
   testTimeout: 30000,
 };
