@@ -1,5 +1,5 @@
 /**
- * `node dist-bench/bench/chart.js out.svg result.json…`: one horizontal bar per headline
+ * `node dist-tools/bench/chart.js out.svg result.json…`: one horizontal bar per headline
  * figure, the median per-round ratio template/bare from `npm run bench -- --json` results,
  * with the target of each drawn as a tick. Plain SVG, no dependencies, a few KB.
  */
@@ -60,7 +60,7 @@ ${bars}
 
 const [out, ...inputs] = process.argv.slice(2);
 if (!out || inputs.length === 0) {
-  process.stderr.write('usage: node dist-bench/bench/chart.js out.svg result.json…\n');
+  process.stderr.write('usage: node dist-tools/bench/chart.js out.svg result.json…\n');
   process.exit(1);
 }
 const results = inputs.map((file) => JSON.parse(readFileSync(file, 'utf8')) as BenchResult);

@@ -523,7 +523,7 @@ async function main(): Promise<void> {
   if (values.against !== undefined && values.against !== 'bare')
     throw new Error('--against takes bare (the bare Socket.IO reference)');
   for (const script of [...Object.values(SCRIPTS), PROBE, WORKER])
-    if (!existsSync(script)) throw new Error(`${script} is missing: run npm run build:bench`);
+    if (!existsSync(script)) throw new Error(`${script} is missing: run npm run build:tools`);
   const base = values.tiny ? TINY : FULL;
   const sizes: Sizes = {
     ...base,

@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { AuthModule } from './auth/auth.module.js';
 import { ChatModule } from './chat/chat.module.js';
+import { ClusterModule } from './cluster/cluster.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DemoModule } from './demo/demo.module.js';
@@ -10,7 +11,7 @@ import { LifecycleModule } from './lifecycle/lifecycle.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { NotificationsModule } from './notifications/notifications.module.js';
-import { RedisModule } from './redis/redis.module.js';
+import { SocketServerModule } from './socket-server/socket-server.module.js';
 
 @Module({})
 export class AppModule {
@@ -18,15 +19,18 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
+        // Platform: the two global modules, then what the socket server stands on.
         ConfigModule.forRoot(config),
         LoggingModule.forRoot(logger),
         MetricsModule,
-        RedisModule,
+        ClusterModule,
         HealthModule,
         AuthModule,
+        SocketServerModule,
+        LifecycleModule,
+        // Features.
         ChatModule,
         NotificationsModule,
-        LifecycleModule,
         DemoModule,
       ],
     };

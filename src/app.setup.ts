@@ -1,15 +1,16 @@
 import type { INestApplication } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { HandshakeAuthenticator } from './auth/handshake-authenticator.js';
+import { createClusterSetup } from './cluster/cluster-adapter.js';
+import { REDIS } from './cluster/cluster.module.js';
+import type { RedisConnections } from './cluster/redis-connections.js';
 import type { AppConfig } from './config/app-config.js';
 import { ReadinessService } from './health/readiness.service.js';
-import { RealtimeServerRef } from './lifecycle/drainer.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { NOTIFICATIONS_NAMESPACE } from './notifications/notifications.events.js';
-import type { RedisConnections } from './redis/redis-connections.js';
-import { REDIS } from './redis/redis.module.js';
-import { corsOrigin } from './realtime/origin-policy.js';
-import { RealtimeIoAdapter } from './realtime/realtime-io.adapter.js';
+import { SocketServerRef } from './socket-server/connection/socket-server-ref.js';
+import { corsOrigin } from './socket-server/handshake/origin-policy.js';
+import { RealtimeIoAdapter } from './socket-server/realtime-io.adapter.js';
 
 /** Wires an app built from `AppModule` the same way in `main.ts` and in the tests. */
 export async function setupApp(
@@ -18,17 +19,21 @@ export async function setupApp(
   logger: Logger,
 ): Promise<RealtimeIoAdapter> {
   const redis = app.get<RedisConnections | null>(REDIS);
+  // `/notifications` keeps the classic adapter whatever REDIS_ADAPTER says: it is what
+  // `@socket.io/redis-emitter` speaks, and any process may notify a user through it.
+  const cluster =
+    redis && config.redis
+      ? await createClusterSetup(redis, config.redis.adapter, [NOTIFICATIONS_NAMESPACE])
+      : undefined;
   const adapter = new RealtimeIoAdapter(app, {
     config,
     logger,
     authenticator: app.get(HandshakeAuthenticator),
     metrics: app.get(MetricsService),
-    redis: redis ?? undefined,
-    classicNamespaces: [NOTIFICATIONS_NAMESPACE],
-    serverRef: app.get(RealtimeServerRef),
+    serverRef: app.get(SocketServerRef),
     readiness: app.get(ReadinessService),
+    cluster,
   });
-  await adapter.prepareCluster();
   app.useWebSocketAdapter(adapter);
   app.enableCors({ origin: corsOrigin(config.http.corsOrigins), credentials: true });
   return adapter;

@@ -1,6 +1,6 @@
 /**
  * The benchmark's smoke test: every scenario runs for a second at tiny sizes against the
- * template and the bare reference, through the real CLI (`node dist-bench/bench/run.js`), so
+ * template and the bare reference, through the real CLI (`node dist-tools/bench/run.js`), so
  * the bench cannot rot. It asserts that each completes and reports sane figures, never a
  * speed: speeds are measured by `npm run bench` and quoted in docs/PERFORMANCE.md.
  */
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { redisAvailable } from './support/redis.js';
 
-const RUN = fileURLToPath(new URL('../dist-bench/bench/run.js', import.meta.url));
+const RUN = fileURLToPath(new URL('../dist-tools/bench/run.js', import.meta.url));
 const execFileAsync = promisify(execFile);
 
 interface Result {

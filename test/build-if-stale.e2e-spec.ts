@@ -1,5 +1,5 @@
 /**
- * `scripts/build-if-stale.mjs`, which `npm start` and the CLIs run first: `npm run build`
+ * `tools/build-if-stale.mjs`, which `npm start` and the CLIs run first: `npm run build`
  * only when a build input changed since the last build, on a throwaway project whose build
  * counts its runs.
  */
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const SCRIPT = fileURLToPath(new URL('../scripts/build-if-stale.mjs', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('../tools/build-if-stale.mjs', import.meta.url));
 const BUILD = `node -e "const f=require('fs');f.mkdirSync('dist',{recursive:true});f.writeFileSync('dist/main.js','');f.appendFileSync('builds.log','x')"`;
 
 let dir: string;

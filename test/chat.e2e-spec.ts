@@ -7,7 +7,7 @@ import {
   type UserRef,
 } from '../src/chat/chat.events.js';
 import { MAX_ROOMS_PER_SOCKET } from '../src/chat/chat.service.js';
-import type { Ack, Failure } from '../src/realtime/ws-error.js';
+import type { Ack, Failure } from '../src/gateway/ws-error.js';
 import { startApp, type TestApp } from './support/app-harness.js';
 import { closeAllClients, connectClient, record, waitFor } from './support/clients.js';
 

@@ -16,7 +16,7 @@ import {
   type Notification,
 } from '../src/notifications/notifications.events.js';
 import { NotificationsService } from '../src/notifications/notifications.service.js';
-import type { Ack } from '../src/realtime/ws-error.js';
+import type { Ack } from '../src/gateway/ws-error.js';
 import { startApp, TEST_SECRET, type TestApp } from './support/app-harness.js';
 import { closeAllClients, connectClient, waitFor } from './support/clients.js';
 import { killAllSpawned, spawnApp, type SpawnedApp } from './support/spawn-app.js';

@@ -345,7 +345,7 @@ interface K8sObject {
 }
 
 describe('deploy/k8s', () => {
-  const files = readdirSync(new URL('../deploy/k8s/', import.meta.url)).filter((f) =>
+  const files = readdirSync(new URL('../deploy/k8s', import.meta.url)).filter((f) =>
     f.endsWith('.yaml'),
   );
   const objects = files

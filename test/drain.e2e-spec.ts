@@ -1,7 +1,7 @@
 import type { Socket } from 'socket.io-client';
 import { mintToken } from '../src/auth/token-minter.js';
 import { CHAT_NAMESPACE, ChatEvent } from '../src/chat/chat.events.js';
-import { drainSpreadMs } from '../src/lifecycle/drain-schedule.js';
+import { drainSpreadMs } from '../src/socket-server/connection/drain-schedule.js';
 import { closeAllClients, connectClient, waitFor } from './support/clients.js';
 import { killAllSpawned, spawnApp } from './support/spawn-app.js';
 

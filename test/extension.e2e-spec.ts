@@ -12,10 +12,10 @@ import {
   SubscribeMessage,
 } from '@nestjs/websockets';
 import { z } from 'zod';
-import { Payload, RealtimeGateway } from '../src/realtime/realtime-gateway.decorator.js';
-import type { AppSocket } from '../src/realtime/socket-types.js';
-import { floodLimitFor } from '../src/realtime/socket-dispatcher.js';
-import { WsError, type Ack, type Failure } from '../src/realtime/ws-error.js';
+import { Payload, RealtimeGateway } from '../src/gateway/realtime-gateway.decorator.js';
+import type { AppSocket } from '../src/gateway/socket-types.js';
+import { floodLimitFor } from '../src/socket-server/dispatch/namespace-dispatcher.js';
+import { WsError, type Ack, type Failure } from '../src/gateway/ws-error.js';
 import { startApp, type TestApp } from './support/app-harness.js';
 import { eventually } from './support/eventually.js';
 import {

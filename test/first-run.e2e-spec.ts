@@ -16,7 +16,14 @@ import { eventually } from './support/eventually.js';
 import { freePort } from './support/redis.js';
 import { killAllSpawned, runMainToExit, spawnApp } from './support/spawn-app.js';
 
-const CLI = (name: string) => fileURLToPath(new URL(`../dist/cli/${name}.js`, import.meta.url));
+/** The app's CLIs are built into dist/cli; the development tools into dist-tools/tools. */
+const CLI = (name: string) =>
+  fileURLToPath(
+    new URL(
+      name === 'start-cluster' ? `../dist-tools/tools/${name}.js` : `../dist/cli/${name}.js`,
+      import.meta.url,
+    ),
+  );
 const SECRET = 'first-run-test-secret-long-enough-for-hs256-0123456789';
 
 let dir: string;

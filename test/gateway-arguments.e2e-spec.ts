@@ -13,8 +13,8 @@ import {
   SubscribeMessage,
 } from '@nestjs/websockets';
 import { CHAT_NAMESPACE, ChatEvent } from '../src/chat/chat.events.js';
-import { RealtimeGateway } from '../src/realtime/realtime-gateway.decorator.js';
-import type { AppSocket } from '../src/realtime/socket-types.js';
+import { RealtimeGateway } from '../src/gateway/realtime-gateway.decorator.js';
+import type { AppSocket } from '../src/gateway/socket-types.js';
 import { startApp, type TestApp } from './support/app-harness.js';
 import { closeAllClients, connectClient, connectError, createClient } from './support/clients.js';
 import { RawFrames } from './support/raw-socket.js';

@@ -1,6 +1,6 @@
 import { CHAT_NAMESPACE, ChatEvent } from '../src/chat/chat.events.js';
 import { ReadinessService } from '../src/health/readiness.service.js';
-import { Drainer } from '../src/lifecycle/drainer.js';
+import { Drainer } from '../src/socket-server/connection/drainer.js';
 import { startApp, type TestApp } from './support/app-harness.js';
 import {
   closeAllClients,

@@ -8,7 +8,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { renderHaproxyConfig, renderNginxConfig } from '../src/cli/balancer-config.js';
+import { renderHaproxyConfig, renderNginxConfig } from '../tools/balancer-config.js';
 import { mintToken } from '../src/auth/token-minter.js';
 import { runSmoke, type SmokeOptions, type SmokeReport } from '../src/cli/smoke-check.js';
 import {

@@ -3,7 +3,7 @@ import { Manager, type Socket } from 'socket.io-client';
 import { CHAT_NAMESPACE, ChatEvent, type ChatMessage } from '../src/chat/chat.events.js';
 import { NOTIFICATIONS_NAMESPACE } from '../src/notifications/notifications.events.js';
 import { NotificationsService } from '../src/notifications/notifications.service.js';
-import { MAX_BUFFERED_BYTES } from '../src/realtime/realtime-io.adapter.js';
+import { MAX_BUFFERED_BYTES } from '../src/socket-server/connection/engine-connections.js';
 import { startApp, type TestApp } from './support/app-harness.js';
 import { RawFrames, rawSocket } from './support/raw-socket.js';
 import { eventually } from './support/eventually.js';

@@ -11,10 +11,10 @@ import { readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { io, type Socket } from 'socket.io-client';
 import { mintToken } from '../src/auth/token-minter.js';
-import { renderNginxConfig } from '../src/cli/balancer-config.js';
-import { drainSpreadMs } from '../src/lifecycle/drain-schedule.js';
+import { renderNginxConfig } from '../tools/balancer-config.js';
+import { drainSpreadMs } from '../src/socket-server/connection/drain-schedule.js';
 import { CHAT_NAMESPACE, ChatEvent, type ChatMessage } from '../src/chat/chat.events.js';
-import type { Ack } from '../src/realtime/ws-error.js';
+import type { Ack } from '../src/gateway/ws-error.js';
 import { eventually } from './support/eventually.js';
 import {
   available,

@@ -1,5 +1,5 @@
 /**
- * `npm run start:cluster` (`node dist/cli/start-cluster.js`): the compose topology without
+ * `npm run start:cluster` (`node dist-tools/tools/start-cluster.js`): the compose topology without
  * Docker, one local redis-server, three instances on consecutive ports and nginx with the
  * shipped config, brought up, checked with the smoke check, and brought down cleanly.
  */
@@ -12,7 +12,7 @@ import { available, NGINX } from './support/balancers.js';
 import { freePort, redisAvailable } from './support/redis.js';
 import { isRunning } from './support/spawn-app.js';
 
-const SCRIPT = fileURLToPath(new URL('../dist/cli/start-cluster.js', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('../dist-tools/tools/start-cluster.js', import.meta.url));
 const SECRET = 'start-cluster-secret-long-enough-for-hs256-0123456789';
 const INSTANCES = 3;
 

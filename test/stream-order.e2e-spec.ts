@@ -1,7 +1,7 @@
 import type { Socket } from 'socket.io-client';
 import { mintToken } from '../src/auth/token-minter.js';
 import { CHAT_NAMESPACE, ChatEvent, type ChatMessage } from '../src/chat/chat.events.js';
-import { compareOffsets } from '../src/realtime/stream-order.js';
+import { compareOffsets } from '../src/cluster/stream-order.js';
 import { closeAllClients, connectClient, waitFor } from './support/clients.js';
 import { ack, joinRoom } from './support/cluster-harness.js';
 import { redisAvailable, startRedis, stopAllRedis } from './support/redis.js';

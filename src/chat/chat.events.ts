@@ -2,7 +2,8 @@
  * The `/chat` namespace's contract: event names, payloads and acks. The gateway, the tests
  * and the demo client all import it; no event name is written anywhere else.
  */
-import { type Ack, type AckCallback, EXCEPTION_EVENT } from '../realtime/ws-error.js';
+import { ServerEvent, type ServerEvents } from '../gateway/server-events.js';
+import type { Ack, AckCallback } from '../gateway/ws-error.js';
 
 export const CHAT_NAMESPACE = '/chat';
 
@@ -14,8 +15,8 @@ export const ChatEvent = {
   MessageNew: 'message:new',
   PresenceJoined: 'presence:joined',
   PresenceLeft: 'presence:left',
-  ServerDraining: 'server:draining',
-  Exception: EXCEPTION_EVENT,
+  ServerDraining: ServerEvent.Draining,
+  Exception: ServerEvent.Exception,
 } as const;
 
 export interface UserRef {
@@ -59,10 +60,8 @@ export interface ChatClientToServerEvents {
   [ChatEvent.PresenceList]: (payload: RoomPayload, ack: AckCallback<{ users: UserRef[] }>) => void;
 }
 
-export interface ChatServerToClientEvents {
+export interface ChatServerToClientEvents extends ServerEvents {
   [ChatEvent.MessageNew]: (message: ChatMessage) => void;
   [ChatEvent.PresenceJoined]: (change: PresenceChange) => void;
   [ChatEvent.PresenceLeft]: (change: PresenceChange) => void;
-  [ChatEvent.ServerDraining]: (notice: { reconnectInMs: number }) => void;
-  [ChatEvent.Exception]: (failure: Extract<Ack, { ok: false }>) => void;
 }

@@ -4,8 +4,8 @@ import {
   type OnGatewayInit,
   SubscribeMessage,
 } from '@nestjs/websockets';
-import { Drainer } from '../lifecycle/drainer.js';
-import { Payload, RealtimeGateway } from '../realtime/realtime-gateway.decorator.js';
+import { ReadinessService } from '../health/readiness.service.js';
+import { Payload, RealtimeGateway } from '../gateway/realtime-gateway.decorator.js';
 import {
   CHAT_NAMESPACE,
   ChatEvent,
@@ -25,12 +25,12 @@ export class ChatGateway implements OnGatewayInit<ChatNamespace>, OnGatewayConne
 
   constructor(
     private readonly chat: ChatService,
-    drainer: Drainer,
+    readiness: ReadinessService,
   ) {
     this.onDisconnecting = function (this: ChatSocket) {
       // A drained socket's user is on their way to another instance: presence stays, and
       // this instance's share is removed once, on the way out, announcing only who is gone.
-      if (!drainer.isDraining) void chat.leaveAll(this);
+      if (readiness.current !== 'draining') void chat.leaveAll(this);
     };
   }
 

@@ -1,17 +1,20 @@
 import { Module } from '@nestjs/common';
+import { MetricsModule } from '../metrics/metrics.module.js';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { APP_LOGGER } from '../logging/logging.module.js';
-import type { RedisConnections } from '../redis/redis-connections.js';
-import { RedisPresenceStore } from '../redis/redis-presence.store.js';
-import { REDIS } from '../redis/redis.module.js';
+import type { RedisConnections } from '../cluster/redis-connections.js';
+import { RedisPresenceStore } from './presence/redis-presence.store.js';
+import { ClusterModule, REDIS } from '../cluster/cluster.module.js';
+import { HealthModule } from '../health/health.module.js';
 import { ChatGateway } from './chat.gateway.js';
 import { ChatService } from './chat.service.js';
 import { InMemoryPresenceStore } from './presence/in-memory-presence.store.js';
 import { PRESENCE_STORE } from './presence/presence.store.js';
 
 @Module({
+  imports: [ClusterModule, HealthModule, MetricsModule],
   providers: [
     ChatGateway,
     ChatService,

@@ -3,7 +3,7 @@ import { Test } from '@nestjs/testing';
 import type { AuthUser } from '../auth/auth-user.js';
 import { APP_LOGGER } from '../logging/logging.module.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { WsError } from '../realtime/ws-error.js';
+import { WsError } from '../gateway/ws-error.js';
 import { CHAT_NAMESPACE, ChatEvent, type UserRef } from './chat.events.js';
 import { ChatService, type ChatSocket, MAX_ROOMS_PER_SOCKET } from './chat.service.js';
 import { InMemoryPresenceStore } from './presence/in-memory-presence.store.js';

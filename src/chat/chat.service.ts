@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { APP_LOGGER } from '../logging/logging.module.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import type { AppNamespace, AppSocket } from '../realtime/socket-types.js';
-import { WsError } from '../realtime/ws-error.js';
+import type { AppNamespace, AppSocket } from '../gateway/socket-types.js';
+import { WsError } from '../gateway/ws-error.js';
 import {
   CHAT_NAMESPACE,
   ChatEvent,
@@ -15,7 +15,7 @@ import {
   type SendMessagePayload,
   type UserRef,
 } from './chat.events.js';
-import { eventId } from '../realtime/event-id.js';
+import { eventId } from '../common/event-id.js';
 import { PRESENCE_STORE, type PresenceStore } from './presence/presence.store.js';
 
 export type ChatSocket = AppSocket<ChatClientToServerEvents, ChatServerToClientEvents>;

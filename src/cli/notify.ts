@@ -1,7 +1,7 @@
 import { Emitter } from '@socket.io/redis-emitter';
 import { createClient, createCluster } from 'redis';
-import { CLASSIC_ADAPTER_KEY } from '../realtime/cluster-adapter.js';
-import { eventId } from '../realtime/event-id.js';
+import { CLASSIC_ADAPTER_KEY } from '../cluster/cluster-adapter.js';
+import { eventId } from '../common/event-id.js';
 import { parseCliArgs } from './cli-args.js';
 import {
   NOTIFICATIONS_NAMESPACE,

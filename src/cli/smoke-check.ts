@@ -3,7 +3,7 @@ import { Agent } from 'node:http';
 import { io, type Socket } from 'socket.io-client';
 import { mintToken } from '../auth/token-minter.js';
 import { CHAT_NAMESPACE, ChatEvent, type ChatMessage } from '../chat/chat.events.js';
-import type { Ack } from '../realtime/ws-error.js';
+import type { Ack } from '../gateway/ws-error.js';
 
 /**
  * A smoke check of a running deployment (the CLI is `smoke.ts`), from outside: health through the load balancer,

@@ -1,11 +1,16 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { ClusterModule } from '../cluster/cluster.module.js';
+import { MetricsModule } from '../metrics/metrics.module.js';
 import { HealthController } from './health.controller.js';
 import { ReadinessService } from './readiness.service.js';
 
-@Global()
 @Module({
-  imports: [TerminusModule.forRoot({ errorLogStyle: 'json', logger: false })],
+  imports: [
+    TerminusModule.forRoot({ errorLogStyle: 'json', logger: false }),
+    ClusterModule,
+    MetricsModule,
+  ],
   controllers: [HealthController],
   providers: [ReadinessService],
   exports: [ReadinessService],

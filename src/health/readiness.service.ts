@@ -5,8 +5,8 @@ import {
   type HealthIndicatorResult,
 } from '@nestjs/terminus';
 import { MetricsService } from '../metrics/metrics.service.js';
-import type { RedisConnections } from '../redis/redis-connections.js';
-import { REDIS } from '../redis/redis.module.js';
+import type { RedisConnections } from '../cluster/redis-connections.js';
+import { REDIS } from '../cluster/cluster.module.js';
 
 /** A readiness probe waits this long for Redis before calling it down. */
 const REDIS_PING_TIMEOUT_MS = 1000;

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { isRedisUnavailable, RedisErrorLog } from '../redis/redis-error-log.js';
+import { isRedisUnavailable, RedisErrorLog } from '../cluster/redis-error-log.js';
 
 export interface CrashPolicy {
   onUnhandledRejection(reason: unknown): void;

@@ -1,10 +1,10 @@
-import { Global, Module } from '@nestjs/common';
-import { Drainer, RealtimeServerRef } from './drainer.js';
+import { Module } from '@nestjs/common';
+import { HealthModule } from '../health/health.module.js';
+import { SocketServerModule } from '../socket-server/socket-server.module.js';
 import { ShutdownService } from './shutdown.service.js';
 
-@Global()
 @Module({
-  providers: [ShutdownService, Drainer, RealtimeServerRef],
-  exports: [Drainer, RealtimeServerRef],
+  imports: [HealthModule, SocketServerModule],
+  providers: [ShutdownService],
 })
 export class LifecycleModule {}

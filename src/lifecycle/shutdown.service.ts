@@ -7,7 +7,7 @@ import {
 import type { Logger } from 'pino';
 import { ReadinessService } from '../health/readiness.service.js';
 import { APP_LOGGER } from '../logging/logging.module.js';
-import { Drainer } from './drainer.js';
+import { Drainer } from '../socket-server/connection/drainer.js';
 
 /**
  * The shutdown sequence, in order (started by `handleShutdownSignals` or `app.close()`).

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import type { ErrorCode } from '../realtime/ws-error.js';
 import {
   CounterFamily,
   type CounterSeries,
@@ -133,7 +132,7 @@ export class MetricsService {
     return this.eventsEmitted.series({ namespace, event });
   }
 
-  errorAnswered(namespace: string, code: ErrorCode): void {
+  errorAnswered(namespace: string, code: string): void {
     this.eventErrors.series({ namespace, code }).inc();
     if (code === 'RATE_LIMITED') this.rateLimited.series({ namespace }).inc();
   }

@@ -1,3 +1,5 @@
+import type { ServerEvents } from '../gateway/server-events.js';
+
 /** The `/notifications` namespace's contract: server push only. */
 export const NOTIFICATIONS_NAMESPACE = '/notifications';
 
@@ -19,6 +21,6 @@ export interface Notification<TData = unknown> {
 
 export type NotificationsClientToServerEvents = Record<string, never>;
 
-export interface NotificationsServerToClientEvents {
+export interface NotificationsServerToClientEvents extends ServerEvents {
   [NotificationEvent.Notification]: (notification: Notification) => void;
 }

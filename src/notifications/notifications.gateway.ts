@@ -2,8 +2,8 @@ import { Inject } from '@nestjs/common';
 import { type OnGatewayConnection, WebSocketServer } from '@nestjs/websockets';
 import type { Logger } from 'pino';
 import { APP_LOGGER } from '../logging/logging.module.js';
-import { RealtimeGateway } from '../realtime/realtime-gateway.decorator.js';
-import type { AppNamespace, AppSocket } from '../realtime/socket-types.js';
+import { RealtimeGateway } from '../gateway/realtime-gateway.decorator.js';
+import type { AppNamespace, AppSocket } from '../gateway/socket-types.js';
 import {
   NOTIFICATIONS_NAMESPACE,
   type NotificationsClientToServerEvents,

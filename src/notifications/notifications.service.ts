@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { eventId } from '../realtime/event-id.js';
+import { eventId } from '../common/event-id.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { NotificationsGateway } from './notifications.gateway.js';
 import {

@@ -6,7 +6,7 @@ import { Test } from '@nestjs/testing';
 import { pino } from 'pino';
 import { AppModule } from '../../src/app.module.js';
 import { setupApp } from '../../src/app.setup.js';
-import type { RealtimeIoAdapter } from '../../src/realtime/realtime-io.adapter.js';
+import type { RealtimeIoAdapter } from '../../src/socket-server/realtime-io.adapter.js';
 import { type AppConfig, loadConfig } from '../../src/config/app-config.js';
 import { mintToken, type MintOptions } from '../../src/auth/token-minter.js';
 

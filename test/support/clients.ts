@@ -1,5 +1,5 @@
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
-import type { EventsMap } from '../../src/realtime/socket-types.js';
+import type { EventsMap } from '../../src/gateway/socket-types.js';
 
 export class WaitTimeoutError extends Error {
   constructor(what: string, timeoutMs: number) {

@@ -1,6 +1,6 @@
 import type { Socket } from 'socket.io-client';
 import { CHAT_NAMESPACE, ChatEvent } from '../../src/chat/chat.events.js';
-import type { Ack } from '../../src/realtime/ws-error.js';
+import type { Ack } from '../../src/gateway/ws-error.js';
 import { startApp, type TestApp } from './app-harness.js';
 import { connectClient } from './clients.js';
 

@@ -14,7 +14,7 @@ import {
   type NotificationsClientToServerEvents,
   type NotificationsServerToClientEvents,
 } from '../../notifications/notifications.events.js';
-import type { Ack, Ok } from '../../realtime/ws-error.js';
+import type { Ack, Ok } from '../../gateway/ws-error.js';
 import type { ConnectionState } from './connection-state.js';
 import { readClaims } from './token-claims.js';
 
