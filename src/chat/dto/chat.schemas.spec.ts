@@ -1,7 +1,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
-import { MAX_TEXT_LENGTH, RoomSchema, SendMessageSchema } from '../chat/dto/chat.schemas.js';
-import { PayloadValidationPipe } from './payload-validation.pipe.js';
-import { WsError } from './ws-error.js';
+import { MAX_TEXT_LENGTH, RoomSchema, SendMessageSchema } from './chat.schemas.js';
+import { PayloadValidationPipe } from '../../gateway/payload-validation.pipe.js';
+import { WsError } from '../../gateway/ws-error.js';
 
 function validationErrorOf(pipe: PayloadValidationPipe<unknown>, value: unknown): WsError {
   try {
