@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { BenchResult } from './run.js';
 
-/** The figures the issue sets targets for, per scenario: label and target ratio. */
+/** The headline figures per scenario: key, label, and the ratio to bare the template aims for. */
 const HEADLINES: Record<string, [key: string, label: string, target: number][]> = {
   connect: [
     ['heapPerConnKB', 'connect: heap per connection', 1.0],
