@@ -10,13 +10,17 @@ import { MetricsService } from './metrics/metrics.service.js';
 import { NOTIFICATIONS_NAMESPACE } from './notifications/notifications.events.js';
 import { SocketServerRef } from './socket-server/connection/socket-server-ref.js';
 import { corsOrigin } from './socket-server/handshake/origin-policy.js';
-import { RealtimeIoAdapter } from './socket-server/realtime-io.adapter.js';
+import {
+  type RealtimeAdapterDeps,
+  RealtimeIoAdapter,
+} from './socket-server/realtime-io.adapter.js';
 
 /** Wires an app built from `AppModule` the same way in `main.ts` and in the tests. */
 export async function setupApp(
   app: INestApplication,
   config: AppConfig,
   logger: Logger,
+  options: Pick<RealtimeAdapterDeps, 'routeGateways'> = {},
 ): Promise<RealtimeIoAdapter> {
   const redis = app.get<RedisConnections | null>(REDIS);
   // `/notifications` keeps the classic adapter whatever REDIS_ADAPTER says: it is what
@@ -33,6 +37,7 @@ export async function setupApp(
     serverRef: app.get(SocketServerRef),
     readiness: app.get(ReadinessService),
     cluster,
+    ...options,
   });
   app.useWebSocketAdapter(adapter);
   app.enableCors({ origin: corsOrigin(config.http.corsOrigins), credentials: true });

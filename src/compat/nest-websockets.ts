@@ -30,20 +30,23 @@ interface ControllerView {
 }
 
 const ROUTED = Symbol('routed gateway handlers');
+let currentRoute: GatewayRoute | undefined;
 
 /**
  * NestJS binds every handler of a gateway to every client (`callback.bind(instance, client)`
  * in `WebSocketsController.subscribeMessages`) and hands the adapter those bound functions:
  * objects on every connection. This hands the gateway's own handler list to `route` instead
  * (one table per namespace; the socket passed at dispatch). Where `route` returns false, as
- * for any other adapter, NestJS's stock path runs. Installed once per process. Returns false
- * when the method is not there (a NestJS release renamed it): the stock path then serves.
+ * for any other adapter, NestJS's stock path runs. The last route given is the one used.
+ * Returns false when the method is not there (a NestJS release renamed it): the stock path
+ * then serves every gateway, and `gatewayHandlersRouted()` says so.
  */
 export function routeGatewayHandlers(route: GatewayRoute): boolean {
   const controller = WebSocketsController.prototype as unknown as ControllerView;
   const stock = controller.subscribeMessages as
     (ControllerView['subscribeMessages'] & { [ROUTED]?: true }) | undefined;
   if (typeof stock !== 'function') return false;
+  currentRoute = route;
   if (stock[ROUTED]) return true;
   const routed: ControllerView['subscribeMessages'] = function (
     this: ControllerView,
@@ -51,7 +54,7 @@ export function routeGatewayHandlers(route: GatewayRoute): boolean {
     client,
     instance,
   ) {
-    if (!route(this.config.getIoAdapter(), client, instance, subscribers))
+    if (!currentRoute?.(this.config.getIoAdapter(), client, instance, subscribers))
       stock.call(this, subscribers, client, instance);
   };
   controller.subscribeMessages = Object.assign(routed, { [ROUTED]: true as const });

@@ -41,6 +41,11 @@ export interface RealtimeAdapterDeps {
   readonly readiness?: ReadinessService;
   /** With `REDIS_URL`: the cluster adapter, closed in `dispose()`. */
   readonly cluster?: ServerExtension;
+  /**
+   * False keeps NestJS's stock path (handlers bound to every socket) instead of one handler
+   * table per namespace: slower and heavier, for comparison or to rule the fast path out.
+   */
+  readonly routeGateways?: boolean;
 }
 
 /**
@@ -81,6 +86,11 @@ export class RealtimeIoAdapter extends IoAdapter {
   /** Adds a handshake check (before the token's); it applies to the next handshakes. */
   addHandshakeCheck(check: HandshakeCheck): void {
     this.gate.add(check);
+  }
+
+  /** Whether gateways go to the shared handler tables (`routeGateways`, on by default). */
+  get routesGateways(): boolean {
+    return this.deps.routeGateways !== false;
   }
 
   /** Whether `namespace`'s gateways are served by one shared handler table (the fast path). */
@@ -160,7 +170,7 @@ function routeToRealtimeAdapter(
   instance: object,
   subscribers: readonly GatewaySubscriber[],
 ): boolean {
-  if (!(adapter instanceof RealtimeIoAdapter)) return false;
+  if (!(adapter instanceof RealtimeIoAdapter) || !adapter.routesGateways) return false;
   adapter.bindGateway(client as Socket, instance, subscribers);
   return true;
 }

@@ -26,10 +26,16 @@ export interface StartOptions {
   readonly env?: Record<string, string>;
   /** Extra modules imported next to `AppModule`, e.g. a gateway built by the test. */
   readonly imports?: Type[];
+  /** False: gateways on NestJS's stock path instead of the shared handler tables. */
+  readonly routeGateways?: boolean;
 }
 
 /** Boots the real `AppModule` in this process, listening on a free port (port 0). */
-export async function startApp({ env = {}, imports = [] }: StartOptions = {}): Promise<TestApp> {
+export async function startApp({
+  env = {},
+  imports = [],
+  routeGateways,
+}: StartOptions = {}): Promise<TestApp> {
   const loaded = loadConfig({
     NODE_ENV: 'test',
     JWT_SECRET: TEST_SECRET,
@@ -44,7 +50,7 @@ export async function startApp({ env = {}, imports = [] }: StartOptions = {}): P
     imports: [AppModule.forRoot(config, logger), ...imports],
   }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
-  const adapter = await setupApp(app, config, logger);
+  const adapter = await setupApp(app, config, logger, { routeGateways });
   await app.listen(0, '127.0.0.1');
   const address = (app.getHttpServer() as Server).address() as AddressInfo;
   const url = `http://127.0.0.1:${address.port}`;
