@@ -37,6 +37,9 @@ import { closeAllClients, connectClient, waitFor } from './support/clients.js';
 import { eventually } from './support/eventually.js';
 import { redisAvailable, startRedis, stopAllRedis } from './support/redis.js';
 
+/** How long an ack may take before the test says the event went unanswered. */
+const ACK_TIMEOUT_MS = 3000;
+
 /** NestJS's own `subscribeMessages`, taken before anything in this file replaces it. */
 const stockSubscribeMessages = WebSocketsController.prototype.subscribeMessages;
 
@@ -151,6 +154,8 @@ describe('Socket.IO and engine.io internals', () => {
       seen.push([this.id, event, ...args]);
     };
     setOnlyAnyListener(main, listener);
+    // Socket.IO reads the very field written: its own getter sees the listener.
+    expect(main.listenersAny()).toEqual([listener]);
     setOnlyAnyListener(main, listener);
     expect(main.listenersAny()).toEqual([listener]);
     client.emit('hello', 1, 'two');
@@ -257,20 +262,26 @@ describe('the fast path is the one in use, and the stock path still works', () =
       );
       expect(app().adapter.routesNamespace(CHAT_NAMESPACE)).toBe(routed);
       for (const socket of [alice, bob])
-        expect(await socket.emitWithAck(ChatEvent.RoomJoin, { room: 'compat' })).toEqual({
+        expect(
+          await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(ChatEvent.RoomJoin, { room: 'compat' }),
+        ).toEqual({
           ok: true,
           room: 'compat',
         });
       const arrival = waitFor(bob, ChatEvent.MessageNew);
       expect(
-        await alice.emitWithAck(ChatEvent.MessageSend, { room: 'compat', text: 'hi' }),
+        await alice
+          .timeout(ACK_TIMEOUT_MS)
+          .emitWithAck(ChatEvent.MessageSend, { room: 'compat', text: 'hi' }),
       ).toMatchObject({ ok: true });
       expect(await arrival).toMatchObject({ text: 'hi', from: { id: 'alice' } });
-      expect(await alice.emitWithAck(ChatEvent.MessageSend, { room: 'compat' })).toMatchObject({
+      expect(
+        await alice.timeout(ACK_TIMEOUT_MS).emitWithAck(ChatEvent.MessageSend, { room: 'compat' }),
+      ).toMatchObject({
         ok: false,
         error: { code: 'VALIDATION' },
       });
-      expect(await alice.emitWithAck('no:such-event', {})).toMatchObject({
+      expect(await alice.timeout(ACK_TIMEOUT_MS).emitWithAck('no:such-event', {})).toMatchObject({
         ok: false,
         error: { code: 'VALIDATION' },
       });
