@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { createClient, createCluster } from 'redis';
 import type { RedisConfig } from '../config/app-config.js';
 import { RedisErrorLog } from './redis-error-log.js';
+import { hideCredentials } from '../common/credentials.js';
 
 /**
  * Why these settings:
@@ -198,8 +199,4 @@ export class RedisConnections {
 
 export function isCluster(client: RedisClient): client is ClusterClient {
   return 'masters' in client;
-}
-
-export function hideCredentials(url: string): string {
-  return url.replace(/\/\/[^/@\s]*@/, '//***@');
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ENV_SCHEMA, type EnvKey, type ParsedEnv } from './config.schema.js';
+import { hideCredentials } from '../common/credentials.js';
 
 export type RedisAdapterKind = 'pubsub' | 'sharded' | 'streams';
 
@@ -91,7 +92,7 @@ export function loadConfig(
       const shown =
         'secret' in spec && spec.secret
           ? `a value of ${raw.length} characters`
-          : `"${withoutCredentials(raw)}"`;
+          : `"${hideCredentials(raw)}"`;
       issues.push({ variable: key, message: `got ${shown}; expected ${result.expected}` });
     }
   }
@@ -156,11 +157,6 @@ function buildConfig(env: ParsedEnv, devSecret: () => string): AppConfig {
     log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT ?? defaults.logFormat },
   };
   return deepFreeze(config);
-}
-
-/** `redis://user:pass@host` → `redis://***@host`: a URL's credentials never reach a log. */
-function withoutCredentials(raw: string): string {
-  return raw.replace(/\/\/[^/@\s]*@/, '//***@');
 }
 
 export function formatConfigIssues(

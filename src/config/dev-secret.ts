@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readOptionalFile } from '../common/read-optional.js';
 
 /** The file, in the working folder, that keeps the development JWT secret (git-ignored). */
 export const DEV_SECRET_FILE = '.jwt-dev-secret';
@@ -45,13 +46,8 @@ export function readDevSecret(dir = process.cwd()): KeptDevSecret | undefined {
 }
 
 function readSecret(path: string): string | undefined {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  const text = readOptionalFile(path);
+  if (text === undefined) return undefined;
   const secret = text.trim();
   if (secret.length < 32) {
     throw new Error(

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
+import { readOptionalFile } from '../common/read-optional.js';
 
 /**
  * Reads `<dir>/.env` into `env` when the file exists, as `node --env-file` would: a variable
@@ -12,13 +12,8 @@ export function applyEnvFile(
   dir = process.cwd(),
 ): string | undefined {
   const path = join(dir, '.env');
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  const text = readOptionalFile(path);
+  if (text === undefined) return undefined;
   for (const [key, value] of Object.entries(parseEnv(text))) {
     if (env[key] === undefined && value !== undefined) env[key] = value;
   }
