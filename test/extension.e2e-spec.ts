@@ -10,6 +10,7 @@ import {
   type OnGatewayConnection,
   type OnGatewayDisconnect,
   SubscribeMessage,
+  WebSocketGateway,
 } from '@nestjs/websockets';
 import { z } from 'zod';
 import { Payload, RealtimeGateway } from '../src/gateway/realtime-gateway.decorator.js';
@@ -191,6 +192,22 @@ describe('a new namespace built with @RealtimeGateway', () => {
     expect(metrics).toMatch(/ws_rate_limited_events_total\{namespace="\/dashboard"\} [1-9]/);
     expect(metrics).toMatch(
       /ws_event_handling_seconds_count\{namespace="\/dashboard",event="widget:subscribe"\} [1-9]/,
+    );
+  });
+});
+
+// NestJS lets a gateway ask for a port of its own: a second Socket.IO server, outside the
+// handshake gate, the caps and the drain. Refused at start rather than half-protected.
+@WebSocketGateway(4599, { namespace: '/elsewhere' })
+class OwnPortGateway {}
+
+@Module({ providers: [OwnPortGateway] })
+class OwnPortModule {}
+
+describe('a gateway on a port of its own', () => {
+  it('stops the start with a message saying what to do instead', async () => {
+    await expect(startApp({ imports: [OwnPortModule] })).rejects.toThrow(
+      /A gateway asked for a port of its own \(4599\).*Use @RealtimeGateway\(namespace\)/,
     );
   });
 });
