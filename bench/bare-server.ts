@@ -79,7 +79,7 @@ http.listen(port, '127.0.0.1', () => {
 });
 process.on('SIGTERM', () => process.exit(0));
 // Without this, the bare server dies under load: node-redis rejects a command that waited
-// too long, and nothing awaits what the Redis adapter sends (FACTS.md). The template guards
+// too long, and nothing awaits what the Redis adapter sends. The template guards
 // every such call; the reference gets the minimum that keeps it measurable.
 process.on('unhandledRejection', (error) => {
   process.stderr.write(`unhandled rejection: ${String(error)}\n`);

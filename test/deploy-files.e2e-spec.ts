@@ -1,7 +1,7 @@
 /**
  * The deployment files are copied into real infrastructure, and no Docker engine or cluster
  * runs here: each is parsed and checked against the app itself (its config schema, ports,
- * health routes and drain window) and against the README's promises. The load-balancer
+ * health routes and drain window) and against what docs/deploying.md promises. The load-balancer
  * configs are also run for real, in `load-balancers.e2e-spec.ts`.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';

@@ -21,7 +21,7 @@ const envVar = <T, const D extends string | undefined>(spec: EnvVar<T, D>): EnvV
 
 /**
  * Every environment variable the app reads, with its default. `.env.example` lists exactly
- * these keys (a test keeps the two in step) and the README's configuration table follows it.
+ * these keys (a test keeps the two in step) and docs/configuration.md describes each.
  */
 export const ENV_SCHEMA = {
   NODE_ENV: envVar({ default: 'development', parse: oneOf('development', 'production', 'test') }),
