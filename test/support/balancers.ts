@@ -1,15 +1,12 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, stopProcess } from '../../tools/processes.js';
 import { eventually } from './eventually.js';
-import { freePort } from './redis.js';
 
 const running = new Set<ChildProcess>();
-/** How long a stopping balancer gets before SIGKILL (a deadline, not a wait). */
-const STOP_GRACE_MS = 5000;
 
 /** A load balancer the test started, on a free port. */
 export interface Balancer {
@@ -100,7 +97,6 @@ async function launch(
   running.add(child);
   let out = '';
   child.stderr.on('data', (chunk: Buffer) => void (out += chunk.toString()));
-  const exited = once(child, 'exit');
   child.once('exit', () => running.delete(child));
   const url = `http://127.0.0.1:${port}`;
   await eventually(
@@ -121,12 +117,7 @@ async function launch(
     pid: child.pid!,
     output: () => out,
     stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill(stopSignal);
-        const killer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-        await exited;
-        clearTimeout(killer);
-      }
+      await stopProcess(child, stopSignal);
       await rm(dir, { recursive: true, force: true });
     },
   };
