@@ -3,13 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync, openSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createConnection } from 'node:net';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mintToken } from '../src/auth/token-minter.js';
 import { renderHaproxyConfig, renderNginxConfig } from './balancer-config.js';
 import { parseCliArgs } from '../src/cli/cli-args.js';
+import { hasExited, killOnExit, LOOPBACK, stopProcess, waitUntil } from './processes.js';
+import { startRedisServer } from './redis-server.js';
 
 /**
  * `npm run start:cluster`: the compose topology without Docker, on one machine. One local
@@ -40,7 +41,6 @@ const STOP_TIMEOUT_MS = (Number(DRAIN_MS) || 0) + 10_000;
 interface Child {
   readonly name: string;
   readonly process: ChildProcess;
-  readonly exited: Promise<number | null>;
   /** How this child is asked to stop gracefully. */
   readonly stopSignal: NodeJS.Signals;
 }
@@ -78,6 +78,11 @@ function start(
     detached: true,
     stdio: ['ignore', options.stdout ?? 'pipe', 'pipe'],
   });
+  return watch(name, child, options.stopSignal);
+}
+
+/** Prints a child's output under its name; should it exit on its own, stops the rest. */
+function watch(name: string, child: ChildProcess, stopSignal: NodeJS.Signals): Child {
   for (const stream of [child.stdout, child.stderr]) {
     if (!stream) continue;
     let partial = '';
@@ -87,42 +92,31 @@ function start(
       for (const line of lines) if (line) process.stdout.write(`[${name}] ${line}\n`);
     });
   }
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
-  const entry: Child = { name, process: child, exited, stopSignal: options.stopSignal };
+  // Last resort if this script dies some other way: no orphans left running.
+  killOnExit(child);
+  const entry: Child = { name, process: child, stopSignal };
   children.push(entry);
-  void exited.then((code) => {
+  void once(child, 'exit').then(([code]) => {
     if (stopping) return;
-    log(`${name} exited on its own (code ${code}): stopping the rest`);
+    log(`${name} exited on its own (code ${String(code)}): stopping the rest`);
     void stopAll(1);
   });
   log(`${name} started (pid ${child.pid})`);
   return entry;
 }
 
-async function waitUntil(what: string, probe: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (!(await probe().catch(() => false))) {
-    if (stopping) throw new Error(`stopped while waiting for ${what}`);
-    if (Date.now() > deadline) throw new Error(`${what} not ready within ${READY_TIMEOUT_MS} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-const httpOk = (url: string) => async () => (await fetch(url)).status === 200;
-
-/** A raw `PING` on the port: `+PONG` once Redis is up. */
-function redisAnswers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data: Buffer) => done(data.toString().startsWith('+PONG')));
-  });
+/** Polls `url` until it answers 200: a starting process emits nothing to await. */
+function answers200(what: string, url: string): Promise<void> {
+  return waitUntil(
+    async () => {
+      if (stopping) throw new Error(`stopped while waiting for ${what}`);
+      return fetch(url).then(
+        (res) => res.status === 200,
+        () => false,
+      );
+    },
+    { timeoutMs: READY_TIMEOUT_MS, failure: `${what} not ready`, intervalMs: 100 },
+  );
 }
 
 /** Stops the instances first (they drain), then the balancer, then Redis. */
@@ -131,12 +125,9 @@ async function stopAll(code: number): Promise<never> {
   stopping = true;
   const stopGroup = async (group: Child[]): Promise<void> => {
     await Promise.all(
-      group.map(async ({ name, process: child, exited, stopSignal }) => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        child.kill(stopSignal);
-        const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-        const exitCode = await exited;
-        clearTimeout(timer);
+      group.map(async ({ name, process: child, stopSignal }) => {
+        if (hasExited(child)) return;
+        const exitCode = await stopProcess(child, stopSignal, STOP_TIMEOUT_MS);
         log(`${name} stopped (${exitCode === null ? 'killed' : `exit ${exitCode}`})`);
         if (name.startsWith('app-') && exitCode !== 0) code = 1;
       }),
@@ -201,64 +192,48 @@ async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
       if (stopping) {
+        // killOnExit SIGKILLs every child as this script exits.
         log(`second ${signal}: killing everything`);
-        for (const { process: child } of children) child.kill('SIGKILL');
         process.exit(128 + constants.signals[signal]);
       }
       log(`${signal}: stopping (instances drain first)`);
       void stopAll(0);
     });
   }
-  // Last resort if this script dies some other way: no orphans left running.
-  process.on('exit', () => {
-    for (const { process: child } of children)
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  const redis = await startRedisServer({
+    port: redisPort,
+    command: redisServer,
+    // It saves nothing; its folder is this run's, removed at the end.
+    dir,
+    detached: true,
+    onSpawn: (child) => void watch('redis', child, 'SIGTERM'),
   });
-
-  start(
-    'redis',
-    redisServer,
-    [
-      '--port',
-      String(redisPort),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-    ],
-    { stopSignal: 'SIGTERM' },
-  );
-  await waitUntil(`Redis on port ${redisPort}`, () => redisAnswers(redisPort));
 
   const secret = process.env.JWT_SECRET ?? randomBytes(32).toString('base64url');
   const appUrls: string[] = [];
   for (let i = 0; i < instances; i++) {
-    const url = `http://127.0.0.1:${appPort + i}`;
+    const url = `http://${LOOPBACK}:${appPort + i}`;
     start(`app-${i + 1}`, process.execPath, [MAIN], {
       env: {
         ...process.env,
-        HOST: '127.0.0.1',
+        HOST: LOOPBACK,
         PORT: String(appPort + i),
-        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+        REDIS_URL: redis.url,
         JWT_SECRET: secret,
         SHUTDOWN_DRAIN_MS: DRAIN_MS,
         CORS_ORIGINS:
-          process.env.CORS_ORIGINS ?? `http://127.0.0.1:${port},http://localhost:${port}`,
+          process.env.CORS_ORIGINS ?? `http://${LOOPBACK}:${port},http://localhost:${port}`,
       },
       stopSignal: 'SIGTERM',
     });
     appUrls.push(url);
   }
   await Promise.all(
-    appUrls.map((url, i) => waitUntil(`app-${i + 1} at ${url}`, httpOk(`${url}/health/ready`))),
+    appUrls.map((url, i) => answers200(`app-${i + 1} at ${url}`, `${url}/health/ready`)),
   );
 
   const targets = {
-    listen: `127.0.0.1:${port}`,
+    listen: `${LOOPBACK}:${port}`,
     upstreams: appUrls.map((url) => new URL(url).host),
   };
   if (values.balancer === 'nginx') {
@@ -290,8 +265,8 @@ async function main(): Promise<void> {
     // -db: foreground; SIGUSR1: soft stop (finish the open connections).
     start('haproxy', balancerBinary, ['-db', '-f', file], { stopSignal: 'SIGUSR1' });
   }
-  const url = `http://127.0.0.1:${port}`;
-  await waitUntil(`${values.balancer} at ${url}`, httpOk(`${url}/health/ready`));
+  const url = `http://${LOOPBACK}:${port}`;
+  await answers200(`${values.balancer} at ${url}`, `${url}/health/ready`);
 
   log(
     `${instances} instances on ports ${appPort}-${appPort + instances - 1}, Redis on ${redisPort}`,
