@@ -12,15 +12,21 @@
  * CPU per delivery), chat (C clients in rooms of 10 sending R msg/s in total: achieved rate,
  * ack and delivery latency, errors, CPU per message), cluster (chat over 2 instances + Redis).
  */
-import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { fork, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import {
+  freePort,
+  hasExited,
+  killOnExit,
+  LOOPBACK,
+  stopProcess,
+  waitUntil,
+} from '../tools/processes.js';
+import { startRedisServer } from '../tools/redis-server.js';
 import type { ServerStats, WorkerCommand, WorkerReply } from './protocol.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -87,31 +93,8 @@ export interface BenchResult {
 
 // ---------------------------------------------------------------------------- processes
 
-const children = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
+// Ctrl-C exits, and an exit SIGKILLs every child still running (killOnExit).
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}
-
-async function until(
-  what: string,
-  probe: () => Promise<boolean>,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`${what}: not ready within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 interface ServerProcess {
   readonly url: string;
@@ -134,7 +117,7 @@ async function startServer(target: Target, env: Record<string, string>): Promise
       env: {
         PATH: process.env.PATH ?? '',
         NODE_ENV: 'production',
-        HOST: '127.0.0.1',
+        HOST: LOOPBACK,
         PORT: String(port),
         JWT_SECRET: SECRET,
         // The template's own limits, wide enough for the load; its limiter still runs.
@@ -147,21 +130,24 @@ async function startServer(target: Target, env: Record<string, string>): Promise
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     },
   );
-  children.add(child);
+  killOnExit(child);
   let errors = '';
   child.stderr!.on('data', (chunk: Buffer) => void (errors += chunk.toString()));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${LOOPBACK}:${port}`;
   const path = target === 'template' ? '/health/ready' : '/';
-  await until(`${target} server`, async () => {
-    if (child.exitCode !== null) throw new Error(`${target} exited: ${errors}`);
-    const res = await fetch(`${url}${path}`);
-    return target === 'bare' || res.status === 200;
-  });
+  await waitUntil(
+    async () => {
+      if (hasExited(child)) throw new Error(`${target} server exited:\n${errors}`);
+      const res = await fetch(`${url}${path}`).catch(() => undefined);
+      return res !== undefined && (target === 'bare' || res.status === 200);
+    },
+    { timeoutMs: 20_000, failure: `${target} server not ready`, intervalMs: 50 },
+  );
   return {
     url,
     stats: () =>
       new Promise((resolve, reject) => {
-        if (child.exitCode !== null || child.signalCode !== null || !child.connected) {
+        if (hasExited(child) || !child.connected) {
           reject(
             new Error(
               `${target} server exited (${child.exitCode ?? child.signalCode}):\n${errors.slice(-4000)}`,
@@ -173,53 +159,8 @@ async function startServer(target: Target, env: Record<string, string>): Promise
         child.send('stats');
       }),
     stop: async () => {
-      if (child.exitCode === null) {
-        // A profile is written on a clean exit only.
-        child.kill(PROFILE_DIR ? 'SIGTERM' : 'SIGKILL');
-        await once(child, 'exit');
-      }
-      children.delete(child);
-    },
-  };
-}
-
-async function startRedis(): Promise<{ url: string; stop(): Promise<void> }> {
-  const port = await freePort();
-  const dir = await mkdtemp(join(tmpdir(), 'bench-redis-'));
-  const child = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-    ],
-    { stdio: 'ignore' },
-  );
-  children.add(child);
-  await until('redis', async () => {
-    const { createConnection } = await import('node:net');
-    return new Promise<boolean>((resolve) => {
-      const socket = createConnection({ port, host: '127.0.0.1' }, () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-  });
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    stop: async () => {
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-      children.delete(child);
-      await rm(dir, { recursive: true, force: true });
+      // A profile is written on a clean exit only, which can take seconds after a long run.
+      await (PROFILE_DIR ? stopProcess(child, 'SIGTERM', 60_000) : stopProcess(child, 'SIGKILL'));
     },
   };
 }
@@ -228,7 +169,7 @@ class LoadWorker {
   private readonly child = fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 
   constructor() {
-    children.add(this.child);
+    killOnExit(this.child);
   }
 
   ask<T extends WorkerReply['type']>(
@@ -251,13 +192,7 @@ class LoadWorker {
   }
 
   async close(): Promise<void> {
-    if (this.child.exitCode === null) {
-      this.child.send({ cmd: 'close' } satisfies WorkerCommand);
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
-      await once(this.child, 'exit');
-      clearTimeout(timer);
-    }
-    children.delete(this.child);
+    await stopProcess(this.child, () => this.child.send({ cmd: 'close' } satisfies WorkerCommand));
   }
 }
 
@@ -355,7 +290,8 @@ async function measureTraffic(
 }
 
 async function runScenario(scenario: Scenario, target: Target, sizes: Sizes): Promise<Figures> {
-  const redis = scenario === 'cluster' ? await startRedis() : undefined;
+  const redis =
+    scenario === 'cluster' ? await startRedisServer({ onSpawn: killOnExit }) : undefined;
   const env: Record<string, string> = redis
     ? { REDIS_URL: redis.url, REDIS_ADAPTER: 'pubsub' }
     : {};
