@@ -8,7 +8,7 @@ async function nodeChild(script: string) {
   const child = spawn(process.execPath, ['-e', `${script}; console.log('ready')`], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
-  await once(child.stdout, 'data');
+  await once(child.stdout!, 'data');
   return child;
 }
 
