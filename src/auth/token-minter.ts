@@ -7,6 +7,8 @@ export interface MintOptions {
   readonly ttlS?: number;
   readonly issuer?: string;
   readonly audience?: string;
+  /** The `rooms` claim: patterns of the private rooms the user may enter. */
+  readonly rooms?: readonly string[];
 }
 
 /** Signs an HS256 access token, for development and tests; production tokens come from your IdP. */
@@ -17,8 +19,13 @@ export function mintToken({
   ttlS = 3600,
   issuer,
   audience,
+  rooms,
 }: MintOptions): Promise<string> {
-  let jwt = new SignJWT(name === undefined ? {} : { name })
+  const claims = {
+    ...(name === undefined ? {} : { name }),
+    ...(rooms === undefined ? {} : { rooms }),
+  };
+  let jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(sub)
     .setIssuedAt()

@@ -129,6 +129,33 @@ describe('TokenVerifier with an HS256 secret', () => {
     expect(await refusalOf(verifier, await signHs(claims))).toBe('invalid_claims');
   });
 
+  it("the rooms claim becomes the user's room patterns, kept as given", async () => {
+    const rooms = ['private:team-*', 'private:ops', 'x'.repeat(100)];
+    const user = await verifier.verify(await mintToken({ secret: SECRET, sub: 'alice', rooms }));
+    expect(user.rooms).toEqual(rooms);
+    expect(Object.isFrozen(user.rooms)).toBe(true);
+  });
+
+  it('an empty rooms claim is no patterns; a token without one has no rooms', async () => {
+    const exp = nowS() + 60;
+    expect((await verifier.verify(await signHs({ sub: 'bob', exp, rooms: [] }))).rooms).toEqual([]);
+    expect(await verifier.verify(await signHs({ sub: 'bob', exp }))).not.toHaveProperty('rooms');
+  });
+
+  it.each<[string, unknown]>([
+    ['a string', 'private:team-*'],
+    ['null', null],
+    ['an object', { 'private:a': true }],
+    ['an array with a number', ['private:a', 42]],
+    ['an array with null', [null]],
+    ['an array with an empty string', ['']],
+    ['an array with a pattern longer than 100 characters', ['x'.repeat(101)]],
+    ['an array with a nested array', [['private:a']]],
+  ])('a rooms claim that is %s is invalid_claims', async (_case, rooms) => {
+    const token = await signHs({ sub: 'alice', exp: nowS() + 60, rooms });
+    expect(await refusalOf(verifier, token)).toBe('invalid_claims');
+  });
+
   it('the refusal never carries the token', async () => {
     const token = await mintToken({ secret: OTHER_SECRET, sub: 'alice' });
     const error = await verifier.verify(token).catch((caught: unknown) => caught);

@@ -15,6 +15,7 @@ import type { AuthUser } from './auth-user.js';
 const ASYMMETRIC_ALGORITHMS = ['RS256', 'ES256'];
 const MAX_SUB_LENGTH = 256;
 const MAX_NAME_LENGTH = 64;
+const MAX_ROOM_PATTERN_LENGTH = 100;
 
 /**
  * Verifies access tokens: HS256 against `JWT_SECRET`, RS256/ES256 against the keys of
@@ -71,13 +72,32 @@ export class TokenVerifier {
 }
 
 function toUser(payload: JWTPayload): AuthUser {
-  const { sub, exp, name } = payload;
+  const { sub, exp, name, rooms } = payload;
   const validSub = typeof sub === 'string' && sub.length > 0 && sub.length <= MAX_SUB_LENGTH;
-  if (!validSub || typeof exp !== 'number' || (name !== undefined && typeof name !== 'string')) {
+  if (
+    !validSub ||
+    typeof exp !== 'number' ||
+    (name !== undefined && typeof name !== 'string') ||
+    (rooms !== undefined && !isRoomPatterns(rooms))
+  ) {
     throw new AuthError('invalid_claims');
   }
   const displayName = typeof name === 'string' && name.trim() !== '' ? name.trim() : sub;
-  return { id: sub, name: displayName.slice(0, MAX_NAME_LENGTH), expiresAt: exp * 1000 };
+  const user = { id: sub, name: displayName.slice(0, MAX_NAME_LENGTH), expiresAt: exp * 1000 };
+  // Frozen: room access caches what it derives from this array for the socket's lifetime.
+  return rooms === undefined ? user : { ...user, rooms: Object.freeze([...rooms]) };
+}
+
+function isRoomPatterns(claim: unknown): claim is string[] {
+  return (
+    Array.isArray(claim) &&
+    claim.every(
+      (pattern) =>
+        typeof pattern === 'string' &&
+        pattern.length > 0 &&
+        pattern.length <= MAX_ROOM_PATTERN_LENGTH,
+    )
+  );
 }
 
 function reasonOf(error: unknown): AuthFailureReason {
