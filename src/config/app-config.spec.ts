@@ -49,6 +49,7 @@ describe('loadConfig', () => {
       },
       shutdown: { drainMs: 1000 },
       presence: { ttlS: 60 },
+      history: { size: 100, ttlS: 86_400 },
       log: { level: 'info', format: 'pretty' },
     });
   });
@@ -196,6 +197,8 @@ describe('loadConfig', () => {
       WS_RATE_LIMIT_BURST: '7',
       SHUTDOWN_DRAIN_MS: '0',
       PRESENCE_TTL_S: '15',
+      ROOM_HISTORY_SIZE: '20',
+      ROOM_HISTORY_TTL_S: '120',
       LOG_LEVEL: 'debug',
       LOG_FORMAT: 'pretty',
     });
@@ -227,6 +230,7 @@ describe('loadConfig', () => {
       },
       shutdown: { drainMs: 0 },
       presence: { ttlS: 15 },
+      history: { size: 20, ttlS: 120 },
       log: { level: 'debug', format: 'pretty' },
     });
   });

@@ -46,6 +46,8 @@ export const ENV_SCHEMA = {
   // Unset: 1000 in development (a restart should not wait out a drain), 30000 otherwise.
   SHUTDOWN_DRAIN_MS: envVar({ default: undefined, parse: integer(0, 600_000) }),
   PRESENCE_TTL_S: envVar({ default: '60', parse: integer(5, 86_400) }),
+  ROOM_HISTORY_SIZE: envVar({ default: '100', parse: integer(0, 10_000) }),
+  ROOM_HISTORY_TTL_S: envVar({ default: '86400', parse: integer(60, 31_536_000) }),
   LOG_LEVEL: envVar({
     default: 'info',
     parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
