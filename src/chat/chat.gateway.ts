@@ -4,19 +4,31 @@ import {
   type OnGatewayInit,
   SubscribeMessage,
 } from '@nestjs/websockets';
-import { ReadinessService } from '../health/readiness.service.js';
 import { Payload, RealtimeGateway } from '../gateway/realtime-gateway.decorator.js';
+import { ReadinessService } from '../health/readiness.service.js';
 import {
   CHAT_NAMESPACE,
   ChatEvent,
+  type HistoryAck,
+  type HistoryPayload,
+  type JoinAck,
+  type JoinPayload,
+  type OkAck,
   type PresenceListAck,
+  type PresenceUpdatePayload,
   type RoomAck,
   type RoomPayload,
   type SendAck,
   type SendMessagePayload,
 } from './chat.events.js';
 import { type ChatNamespace, ChatService, type ChatSocket } from './chat.service.js';
-import { RoomSchema, SendMessageSchema } from './dto/chat.schemas.js';
+import {
+  HistorySchema,
+  JoinSchema,
+  PresenceUpdateSchema,
+  RoomSchema,
+  SendMessageSchema,
+} from './dto/chat.schemas.js';
 
 @RealtimeGateway(CHAT_NAMESPACE)
 export class ChatGateway implements OnGatewayInit<ChatNamespace>, OnGatewayConnection<ChatSocket> {
@@ -46,9 +58,9 @@ export class ChatGateway implements OnGatewayInit<ChatNamespace>, OnGatewayConne
   @SubscribeMessage(ChatEvent.RoomJoin)
   join(
     @ConnectedSocket() socket: ChatSocket,
-    @Payload(RoomSchema) { room }: RoomPayload,
-  ): Promise<RoomAck> {
-    return this.chat.join(socket, room);
+    @Payload(JoinSchema) payload: JoinPayload,
+  ): Promise<JoinAck> {
+    return this.chat.join(socket, payload);
   }
 
   @SubscribeMessage(ChatEvent.RoomLeave)
@@ -59,11 +71,19 @@ export class ChatGateway implements OnGatewayInit<ChatNamespace>, OnGatewayConne
     return this.chat.leave(socket, room);
   }
 
+  @SubscribeMessage(ChatEvent.RoomHistory)
+  history(
+    @ConnectedSocket() socket: ChatSocket,
+    @Payload(HistorySchema) payload: HistoryPayload,
+  ): Promise<HistoryAck> {
+    return this.chat.readHistory(socket, payload);
+  }
+
   @SubscribeMessage(ChatEvent.MessageSend)
   send(
     @ConnectedSocket() socket: ChatSocket,
     @Payload(SendMessageSchema) payload: SendMessagePayload,
-  ): SendAck {
+  ): Promise<SendAck> {
     return this.chat.send(socket, payload);
   }
 
@@ -73,5 +93,29 @@ export class ChatGateway implements OnGatewayInit<ChatNamespace>, OnGatewayConne
     @Payload(RoomSchema) { room }: RoomPayload,
   ): Promise<PresenceListAck> {
     return this.chat.list(socket, room);
+  }
+
+  @SubscribeMessage(ChatEvent.PresenceUpdate)
+  updateState(
+    @ConnectedSocket() socket: ChatSocket,
+    @Payload(PresenceUpdateSchema) payload: PresenceUpdatePayload,
+  ): Promise<OkAck> {
+    return this.chat.updateState(socket, payload);
+  }
+
+  @SubscribeMessage(ChatEvent.TypingStart)
+  typingStart(
+    @ConnectedSocket() socket: ChatSocket,
+    @Payload(RoomSchema) { room }: RoomPayload,
+  ): OkAck {
+    return this.chat.typingStart(socket, room);
+  }
+
+  @SubscribeMessage(ChatEvent.TypingStop)
+  typingStop(
+    @ConnectedSocket() socket: ChatSocket,
+    @Payload(RoomSchema) { room }: RoomPayload,
+  ): OkAck {
+    return this.chat.typingStop(socket, room);
   }
 }

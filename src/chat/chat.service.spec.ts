@@ -7,7 +7,11 @@ import { WsError } from '../gateway/ws-error.js';
 import { CHAT_NAMESPACE, ChatEvent, type UserRef } from './chat.events.js';
 import { ChatService, type ChatSocket, MAX_ROOMS_PER_SOCKET } from './chat.service.js';
 import { InMemoryPresenceStore } from './presence/in-memory-presence.store.js';
+import { RoomAccess } from './access/room-access.js';
+import { ROOM_HISTORY } from './history/room-history.js';
 import { PRESENCE_STORE, type PresenceStore } from './presence/presence.store.js';
+import { LocalTypingFeed, TYPING_FEED } from './typing/typing-feed.js';
+import { TypingService } from './typing/typing.service.js';
 
 const alice: AuthUser = { id: 'alice', name: 'Alice', expiresAt: 4_102_444_800_000 };
 const bob: AuthUser = { id: 'bob', name: 'Bob', expiresAt: 4_102_444_800_000 };
@@ -72,6 +76,10 @@ describe('ChatService', () => {
         ChatService,
         MetricsService,
         { provide: PRESENCE_STORE, useValue: presence },
+        { provide: ROOM_HISTORY, useValue: null },
+        { provide: RoomAccess, useValue: { mayEnter: () => Promise.resolve(true) } },
+        TypingService,
+        { provide: TYPING_FEED, useClass: LocalTypingFeed },
         { provide: APP_LOGGER, useValue: logger },
       ],
     }).compile();
@@ -85,10 +93,10 @@ describe('ChatService', () => {
     it("refuses another socket's id room, and its own, as FORBIDDEN", async () => {
       const a = fakeSocket('a1', alice);
       fakeSocket('victim-socket-id', bob);
-      expect((await wsErrorOf(() => chat.join(a.asChat, 'victim-socket-id'))).code).toBe(
+      expect((await wsErrorOf(() => chat.join(a.asChat, { room: 'victim-socket-id' }))).code).toBe(
         'FORBIDDEN',
       );
-      expect((await wsErrorOf(() => chat.join(a.asChat, 'a1'))).code).toBe('FORBIDDEN');
+      expect((await wsErrorOf(() => chat.join(a.asChat, { room: 'a1' }))).code).toBe('FORBIDDEN');
       expect(a.socket.join).not.toHaveBeenCalled();
     });
 
@@ -97,22 +105,23 @@ describe('ChatService', () => {
         join: () => Promise.reject(new Error('redis down')),
         leave: () => Promise.resolve(false),
         list: () => Promise.resolve([]),
+        setState: () => Promise.resolve(false),
       };
       await setup(failing);
       const a = fakeSocket('a1', alice);
-      await expect(chat.join(a.asChat, 'lobby')).rejects.toThrow('redis down');
+      await expect(chat.join(a.asChat, { room: 'lobby' })).rejects.toThrow('redis down');
       expect(a.socket.rooms.has('lobby')).toBe(false);
     });
 
     it('puts the socket in the room and acks with the room', async () => {
       const a = fakeSocket('a1', alice);
-      expect(await chat.join(a.asChat, 'lobby')).toEqual({ ok: true, room: 'lobby' });
+      expect(await chat.join(a.asChat, { room: 'lobby' })).toEqual({ ok: true, room: 'lobby' });
       expect(a.socket.rooms.has('lobby')).toBe(true);
     });
 
     it('refuses rooms starting with user: as FORBIDDEN', async () => {
       const a = fakeSocket('a1', alice);
-      const error = await wsErrorOf(() => chat.join(a.asChat, 'user:bob'));
+      const error = await wsErrorOf(() => chat.join(a.asChat, { room: 'user:bob' }));
       expect(error.code).toBe('FORBIDDEN');
       expect(error.message).toContain('user:');
       expect(a.socket.join).not.toHaveBeenCalled();
@@ -120,8 +129,9 @@ describe('ChatService', () => {
 
     it(`allows ${MAX_ROOMS_PER_SOCKET} rooms per socket and refuses one more as FORBIDDEN`, async () => {
       const a = fakeSocket('a1', alice);
-      for (let i = 0; i < MAX_ROOMS_PER_SOCKET; i++) await chat.join(a.asChat, `room-${i}`);
-      const error = await wsErrorOf(() => chat.join(a.asChat, 'one-too-many'));
+      for (let i = 0; i < MAX_ROOMS_PER_SOCKET; i++)
+        await chat.join(a.asChat, { room: `room-${i}` });
+      const error = await wsErrorOf(() => chat.join(a.asChat, { room: 'one-too-many' }));
       expect(error.code).toBe('FORBIDDEN');
       expect(error.message).toContain(String(MAX_ROOMS_PER_SOCKET));
       expect(a.socket.rooms.has('one-too-many')).toBe(false);
@@ -129,14 +139,15 @@ describe('ChatService', () => {
 
     it('at the cap, joining a room the socket is already in still succeeds', async () => {
       const a = fakeSocket('a1', alice);
-      for (let i = 0; i < MAX_ROOMS_PER_SOCKET; i++) await chat.join(a.asChat, `room-${i}`);
-      expect(await chat.join(a.asChat, 'room-0')).toEqual({ ok: true, room: 'room-0' });
+      for (let i = 0; i < MAX_ROOMS_PER_SOCKET; i++)
+        await chat.join(a.asChat, { room: `room-${i}` });
+      expect(await chat.join(a.asChat, { room: 'room-0' })).toEqual({ ok: true, room: 'room-0' });
     });
 
     it('is idempotent: joining twice joins once and announces once', async () => {
       const a = fakeSocket('a1', alice);
-      await chat.join(a.asChat, 'lobby');
-      expect(await chat.join(a.asChat, 'lobby')).toEqual({ ok: true, room: 'lobby' });
+      await chat.join(a.asChat, { room: 'lobby' });
+      expect(await chat.join(a.asChat, { room: 'lobby' })).toEqual({ ok: true, room: 'lobby' });
       expect(a.socket.join).toHaveBeenCalledTimes(1);
       expect(a.sentTo('lobby')).toHaveLength(1);
     });
@@ -144,8 +155,8 @@ describe('ChatService', () => {
     it("announces presence:joined to the room on the user's first socket only", async () => {
       const first = fakeSocket('a1', alice);
       const second = fakeSocket('a2', alice);
-      await chat.join(first.asChat, 'lobby');
-      await chat.join(second.asChat, 'lobby');
+      await chat.join(first.asChat, { room: 'lobby' });
+      await chat.join(second.asChat, { room: 'lobby' });
       expect(first.sentTo('lobby')).toEqual([
         [ChatEvent.PresenceJoined, { room: 'lobby', user: ref(alice) }],
       ]);
@@ -169,9 +180,9 @@ describe('ChatService', () => {
 
     it('acks with an id and server time, and sends message:new to the rest of the room', async () => {
       const a = fakeSocket('a1', alice);
-      await chat.join(a.asChat, 'lobby');
+      await chat.join(a.asChat, { room: 'lobby' });
       const before = Date.now();
-      const ack = chat.send(a.asChat, { room: 'lobby', text: 'hello' });
+      const ack = await chat.send(a.asChat, { room: 'lobby', text: 'hello' });
       const after = Date.now();
       if (!ack.ok) throw new Error('expected the send to succeed');
       expect(ack.ts).toBeGreaterThanOrEqual(before);
@@ -185,20 +196,21 @@ describe('ChatService', () => {
 
     it('gives ids that are unique and sort in sending order', async () => {
       const a = fakeSocket('a1', alice);
-      await chat.join(a.asChat, 'lobby');
-      const ids = Array.from({ length: 20 }, (_, i) => {
-        const ack = chat.send(a.asChat, { room: 'lobby', text: `m${i}` });
-        return ack.ok ? ack.id : '';
-      });
+      await chat.join(a.asChat, { room: 'lobby' });
+      const ids: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        const ack = await chat.send(a.asChat, { room: 'lobby', text: `m${i}` });
+        ids.push(ack.ok ? ack.id : '');
+      }
       expect(new Set(ids).size).toBe(ids.length);
       expect([...ids].sort()).toEqual(ids);
     });
 
     it('counts each message:new emitted', async () => {
       const a = fakeSocket('a1', alice);
-      await chat.join(a.asChat, 'lobby');
-      chat.send(a.asChat, { room: 'lobby', text: 'one' });
-      chat.send(a.asChat, { room: 'lobby', text: 'two' });
+      await chat.join(a.asChat, { room: 'lobby' });
+      await chat.send(a.asChat, { room: 'lobby', text: 'one' });
+      await chat.send(a.asChat, { room: 'lobby', text: 'two' });
       const text = await metrics.registry.getSingleMetricAsString('ws_events_emitted_total');
       expect(text).toContain(
         `ws_events_emitted_total{namespace="${CHAT_NAMESPACE}",event="${ChatEvent.MessageNew}"} 2`,
@@ -215,7 +227,7 @@ describe('ChatService', () => {
 
     it("announces presence:left when the user's last socket leaves", async () => {
       const a = fakeSocket('a1', alice);
-      await chat.join(a.asChat, 'lobby');
+      await chat.join(a.asChat, { room: 'lobby' });
       expect(await chat.leave(a.asChat, 'lobby')).toEqual({ ok: true, room: 'lobby' });
       expect(a.socket.rooms.has('lobby')).toBe(false);
       expect(a.sentTo('lobby').at(-1)).toEqual([
@@ -227,8 +239,8 @@ describe('ChatService', () => {
     it('says nothing while another socket of the same user is still in the room', async () => {
       const first = fakeSocket('a1', alice);
       const second = fakeSocket('a2', alice);
-      await chat.join(first.asChat, 'lobby');
-      await chat.join(second.asChat, 'lobby');
+      await chat.join(first.asChat, { room: 'lobby' });
+      await chat.join(second.asChat, { room: 'lobby' });
       await chat.leave(second.asChat, 'lobby');
       expect(second.sentTo('lobby')).toEqual([]);
     });
@@ -244,7 +256,7 @@ describe('ChatService', () => {
       const a1 = fakeSocket('a1', alice);
       const a2 = fakeSocket('a2', alice);
       const b = fakeSocket('b1', bob);
-      for (const s of [a1, a2, b]) await chat.join(s.asChat, 'lobby');
+      for (const s of [a1, a2, b]) await chat.join(s.asChat, { room: 'lobby' });
       const ack = await chat.list(a1.asChat, 'lobby');
       if (!ack.ok) throw new Error('expected the list to succeed');
       expect(ack.users).toHaveLength(2);
@@ -255,8 +267,8 @@ describe('ChatService', () => {
   describe('leaveAll, while a socket disconnects', () => {
     it("announces presence:left in every room where the user is gone, skipping the socket's id room", async () => {
       const a = fakeSocket('a1', alice);
-      await chat.join(a.asChat, 'lobby');
-      await chat.join(a.asChat, 'games');
+      await chat.join(a.asChat, { room: 'lobby' });
+      await chat.join(a.asChat, { room: 'games' });
       await chat.leaveAll(a.asChat);
       for (const room of ['lobby', 'games']) {
         expect(a.sentTo(room).at(-1)).toEqual([ChatEvent.PresenceLeft, { room, user: ref(alice) }]);
@@ -267,9 +279,9 @@ describe('ChatService', () => {
     it('stays quiet in rooms where another socket of the user remains', async () => {
       const leaving = fakeSocket('a1', alice);
       const staying = fakeSocket('a2', alice);
-      await chat.join(leaving.asChat, 'lobby');
-      await chat.join(leaving.asChat, 'games');
-      await chat.join(staying.asChat, 'games');
+      await chat.join(leaving.asChat, { room: 'lobby' });
+      await chat.join(leaving.asChat, { room: 'games' });
+      await chat.join(staying.asChat, { room: 'games' });
       await chat.leaveAll(leaving.asChat);
       expect(leaving.sentTo('lobby').at(-1)?.[0]).toBe(ChatEvent.PresenceLeft);
       expect(leaving.sentTo('games').map(([event]) => event)).toEqual([ChatEvent.PresenceJoined]);
@@ -282,7 +294,7 @@ describe('ChatService', () => {
       const leave = jest.spyOn(store, 'leave');
       await setup(store);
       const a = fakeSocket('a1', alice);
-      await chat.join(a.asChat, 'lobby');
+      await chat.join(a.asChat, { room: 'lobby' });
       await chat.leaveAll(a.asChat);
       expect(leave.mock.calls.map(([room]) => room)).toEqual(['lobby']);
     });
@@ -293,11 +305,12 @@ describe('ChatService', () => {
         join: () => Promise.resolve(true),
         leave: () => Promise.reject(failure),
         list: () => Promise.resolve([]),
+        setState: () => Promise.resolve(false),
       };
       await setup(store);
       const a = fakeSocket('a1', alice);
-      await chat.join(a.asChat, 'lobby');
-      await chat.join(a.asChat, 'games');
+      await chat.join(a.asChat, { room: 'lobby' });
+      await chat.join(a.asChat, { room: 'games' });
       await expect(chat.leaveAll(a.asChat)).resolves.toBeUndefined();
       // One line for the socket, not one per room.
       expect(logger.warn).toHaveBeenCalledTimes(1);
@@ -317,29 +330,38 @@ describe('ChatService', () => {
           return Promise.resolve(true);
         },
         list: () => Promise.resolve([]),
+        setState: () => Promise.resolve(false),
       };
       await setup(store);
       const a = fakeSocket('a1', alice);
-      await chat.join(a.asChat, 'lobby');
-      await expect(chat.join(a.asChat, 'broken')).rejects.toThrow('down');
+      await chat.join(a.asChat, { room: 'lobby' });
+      await expect(chat.join(a.asChat, { room: 'broken' })).rejects.toThrow('down');
       await chat.leaveAll(a.asChat);
       expect(leaves).toEqual(['lobby']);
     });
 
     it('a socket that disconnected while its join was counted is uncounted at once', async () => {
       let release: (first: boolean) => void = () => undefined;
+      let counting: () => void = () => undefined;
+      const countStarted = new Promise<void>((resolve) => (counting = resolve));
       const leaves: string[] = [];
       const store: PresenceStore = {
-        join: () => new Promise<boolean>((resolve) => (release = resolve)),
+        join: () =>
+          new Promise<boolean>((resolve) => {
+            release = resolve;
+            counting();
+          }),
         leave: (room) => {
           leaves.push(room);
           return Promise.resolve(true);
         },
         list: () => Promise.resolve([]),
+        setState: () => Promise.resolve(false),
       };
       await setup(store);
       const a = fakeSocket('a1', alice);
-      const joining = chat.join(a.asChat, 'lobby');
+      const joining = chat.join(a.asChat, { room: 'lobby' });
+      await countStarted;
       await chat.leaveAll(a.asChat);
       a.socket.connected = false;
       release(true);

@@ -1,36 +1,64 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { APP_LOGGER } from '../logging/logging.module.js';
-import { MetricsService } from '../metrics/metrics.service.js';
+import { eventId } from '../common/event-id.js';
 import type { AppNamespace, AppSocket } from '../gateway/socket-types.js';
 import { WsError } from '../gateway/ws-error.js';
+import { APP_LOGGER } from '../logging/logging.module.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { RoomAccess } from './access/room-access.js';
 import {
   CHAT_NAMESPACE,
   ChatEvent,
   type ChatClientToServerEvents,
   type ChatServerToClientEvents,
+  type HistoryAck,
+  type HistoryPayload,
+  type JoinAck,
+  type JoinPayload,
+  type OkAck,
   type PresenceListAck,
+  type PresenceUpdatePayload,
   type RoomAck,
   type SendAck,
   type SendMessagePayload,
   type UserRef,
 } from './chat.events.js';
-import { eventId } from '../common/event-id.js';
+import { MAX_PAGE } from './dto/chat.schemas.js';
+import { RoomDelivery } from './history/room-delivery.js';
+import {
+  dedupeKey,
+  type HistoryPage,
+  ROOM_HISTORY,
+  type RoomHistory,
+} from './history/room-history.js';
 import { PRESENCE_STORE, type PresenceStore } from './presence/presence.store.js';
+import { SocketQueue } from './socket-queue.js';
+import { TypingService } from './typing/typing.service.js';
 
 export type ChatSocket = AppSocket<ChatClientToServerEvents, ChatServerToClientEvents>;
 export type ChatNamespace = AppNamespace<ChatClientToServerEvents, ChatServerToClientEvents>;
 
 export const MAX_ROOMS_PER_SOCKET = 50;
 export const RESERVED_ROOM_PREFIX = 'user:';
+/** `room:history` without a `limit`. */
+export const DEFAULT_HISTORY_PAGE = 50;
 
-/** Room rules, messages and presence for `/chat`; the gateway only validates and delegates. */
+/**
+ * Room rules, messages, history, presence and typing for `/chat`; the gateway only validates
+ * and delegates. One socket's operations run in the order it sent them (`SocketQueue`).
+ */
 @Injectable()
 export class ChatService {
   private readonly emitted;
+  private readonly queue = new SocketQueue();
+  /** Hands messages to this instance's sockets in offset order (with history on). */
+  private readonly delivery: RoomDelivery | undefined;
 
   constructor(
     @Inject(PRESENCE_STORE) private readonly presence: PresenceStore,
+    @Inject(ROOM_HISTORY) private readonly history: RoomHistory | null,
+    private readonly access: RoomAccess,
+    private readonly typing: TypingService,
     @Inject(APP_LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
   ) {
@@ -39,11 +67,15 @@ export class ChatService {
       message: counter(ChatEvent.MessageNew),
       joined: counter(ChatEvent.PresenceJoined),
       left: counter(ChatEvent.PresenceLeft),
+      updated: counter(ChatEvent.PresenceUpdated),
     };
+    if (history) this.delivery = new RoomDelivery(history, MAX_PAGE, logger);
   }
 
   /** Announces users whose instance died without them leaving (cluster presence). */
   bindNamespace(namespace: ChatNamespace): void {
+    this.delivery?.bind(namespace);
+    this.typing.bind(namespace);
     this.presence.onUsersGone?.((room, users) => {
       for (const user of users) {
         namespace.to(room).emit(ChatEvent.PresenceLeft, { room, user });
@@ -61,49 +93,68 @@ export class ChatService {
   /** The rooms each socket is counted in, in the presence store: what `leaveAll` undoes. */
   private readonly counted = new WeakMap<ChatSocket, Set<string>>();
 
-  async join(socket: ChatSocket, room: string): Promise<RoomAck> {
-    if (room.startsWith(RESERVED_ROOM_PREFIX)) {
-      throw new WsError('FORBIDDEN', `Rooms starting with "${RESERVED_ROOM_PREFIX}" are reserved`);
-    }
-    // Every socket sits in a room named after its id; joining one would read its private traffic.
-    if (room === socket.id || socket.nsp.adapter.sids.has(room)) {
-      throw new WsError('FORBIDDEN', 'This room name is reserved');
-    }
-    if (socket.rooms.has(room)) return { ok: true, room };
-    // socket.rooms also holds the socket's own id room.
-    if (socket.rooms.size - 1 >= MAX_ROOMS_PER_SOCKET) {
-      throw new WsError('FORBIDDEN', `A socket may be in at most ${MAX_ROOMS_PER_SOCKET} rooms`);
-    }
-    await socket.join(room);
-    try {
-      await this.count(socket, room);
-    } catch (error) {
-      // Not left half-joined: a retry must record presence and announce it.
+  join(socket: ChatSocket, payload: JoinPayload): Promise<JoinAck> {
+    return this.queue.run(socket, () => this.joinNow(socket, payload));
+  }
+
+  leave(socket: ChatSocket, room: string): Promise<RoomAck> {
+    return this.queue.run(socket, async () => {
+      this.assertMember(socket, room);
+      this.typing.stop(socket, room, userOf(socket));
       await socket.leave(room);
-      throw error;
-    }
-    return { ok: true, room };
+      this.delivery?.release(room);
+      await this.uncount(socket, room);
+      return { ok: true, room };
+    });
   }
 
-  async leave(socket: ChatSocket, room: string): Promise<RoomAck> {
-    this.assertMember(socket, room);
-    await socket.leave(room);
-    await this.uncount(socket, room);
-    return { ok: true, room };
+  send(socket: ChatSocket, payload: SendMessagePayload): Promise<SendAck> {
+    return this.queue.run(socket, () => this.sendNow(socket, payload));
   }
 
-  send(socket: ChatSocket, { room, text }: SendMessagePayload): SendAck {
-    this.assertMember(socket, room);
-    const ts = Date.now();
-    const id = eventId(ts);
-    socket.to(room).emit(ChatEvent.MessageNew, { id, room, from: userOf(socket), text, ts });
-    this.emitted.message.inc();
-    return { ok: true, id, ts };
+  readHistory(socket: ChatSocket, { room, before, limit }: HistoryPayload): Promise<HistoryAck> {
+    return this.queue.run(socket, async () => {
+      await this.admit(socket, room);
+      if (!this.history) return { ok: true, room, epoch: '', messages: [] };
+      const size = limit ?? DEFAULT_HISTORY_PAGE;
+      const page =
+        before === undefined
+          ? await this.history.latest(room, size)
+          : await this.history.before(room, before, size);
+      return { ok: true, room, epoch: page.epoch, messages: page.messages };
+    });
   }
 
-  async list(socket: ChatSocket, room: string): Promise<PresenceListAck> {
+  list(socket: ChatSocket, room: string): Promise<PresenceListAck> {
+    return this.queue.run(socket, async () => {
+      this.assertMember(socket, room);
+      await this.admit(socket, room);
+      return { ok: true, users: await this.presence.list(room) };
+    });
+  }
+
+  updateState(socket: ChatSocket, { room, state }: PresenceUpdatePayload): Promise<OkAck> {
+    return this.queue.run(socket, async () => {
+      this.assertMember(socket, room);
+      const user = userOf(socket);
+      if (await this.presence.setState(room, user.id, state)) {
+        socket.to(room).emit(ChatEvent.PresenceUpdated, { room, user, state });
+        this.emitted.updated.inc();
+      }
+      return { ok: true };
+    });
+  }
+
+  typingStart(socket: ChatSocket, room: string): OkAck {
     this.assertMember(socket, room);
-    return { ok: true, users: await this.presence.list(room) };
+    this.typing.start(socket, room, userOf(socket));
+    return { ok: true };
+  }
+
+  typingStop(socket: ChatSocket, room: string): OkAck {
+    this.assertMember(socket, room);
+    this.typing.stop(socket, room, userOf(socket));
+    return { ok: true };
   }
 
   /**
@@ -123,10 +174,123 @@ export class ChatService {
 
   /** Called while the socket is disconnecting: undoes what it is counted in. */
   async leaveAll(socket: ChatSocket): Promise<void> {
+    this.typing.stopAll(socket, userOf(socket));
     const rooms = [...(this.counted.get(socket) ?? [])];
+    // Once the socket is out of its rooms: rooms nobody here is in are no longer followed.
+    setImmediate(() => {
+      for (const room of rooms) this.delivery?.release(room);
+    });
     const results = await Promise.allSettled(rooms.map((room) => this.uncount(socket, room)));
     const failed = results.filter((result) => result.status === 'rejected').length;
     if (failed > 0) this.logger.warn({ socketId: socket.id, failed }, 'presence cleanup failed');
+  }
+
+  private async joinNow(
+    socket: ChatSocket,
+    { room, history, since }: JoinPayload,
+  ): Promise<JoinAck> {
+    this.assertJoinable(socket, room);
+    await this.admit(socket, room);
+    const delivery = this.delivery;
+    if (!delivery || !this.history) {
+      await this.enter(socket, room);
+      return { ok: true, room };
+    }
+    delivery.beginJoin(socket, room);
+    const entered = !socket.rooms.has(room);
+    try {
+      if (entered) await this.enter(socket, room);
+      const { page, recovered } = await this.pageFor(room, history, since);
+      delivery.completeJoin(socket, room, page);
+      const messages = history !== undefined || since !== undefined ? page.messages : undefined;
+      return { ok: true, room, offset: page.head, epoch: page.epoch, messages, recovered };
+    } catch (error) {
+      delivery.abortJoin(socket, room);
+      if (entered && socket.rooms.has(room)) {
+        await socket.leave(room);
+        await this.uncount(socket, room).catch(() => undefined);
+      }
+      throw error;
+    }
+  }
+
+  /** What a join ack carries: nothing, the last `history`, or what came after `since`. */
+  private async pageFor(
+    room: string,
+    history: number | undefined,
+    since: JoinPayload['since'],
+  ): Promise<{ page: HistoryPage; recovered?: boolean }> {
+    const store = this.history!;
+    if (since === undefined) return { page: await store.latest(room, history ?? 0) };
+    const missed = await store.after(room, since.offset, MAX_PAGE + 1);
+    const { messages, head, epoch } = missed;
+    const complete =
+      epoch === since.epoch &&
+      since.offset <= head &&
+      messages.length <= MAX_PAGE &&
+      (head === since.offset || messages[0]?.offset === since.offset + 1);
+    if (complete) return { page: missed, recovered: true };
+    return { page: await store.latest(room, MAX_PAGE), recovered: false };
+  }
+
+  private async sendNow(
+    socket: ChatSocket,
+    { room, text, clientMsgId }: SendMessagePayload,
+  ): Promise<SendAck> {
+    this.assertMember(socket, room);
+    await this.admit(socket, room);
+    const ts = Date.now();
+    const id = eventId(ts);
+    const from = userOf(socket);
+    if (!this.history || !this.delivery) {
+      socket.to(room).emit(ChatEvent.MessageNew, { id, room, from, text, ts });
+      this.emitted.message.inc();
+      return { ok: true, id, ts };
+    }
+    const appended = await this.history.append(
+      { id, room, from, text, ts },
+      socket.id,
+      clientMsgId === undefined ? undefined : dedupeKey(from.id, clientMsgId),
+    );
+    const { message } = appended;
+    if (!appended.duplicate) {
+      this.delivery.receive({ epoch: appended.epoch, sender: socket.id, message });
+      this.emitted.message.inc();
+    }
+    return { ok: true, id: message.id, ts: message.ts, offset: message.offset };
+  }
+
+  /** FORBIDDEN unless the room's rules let this user in (checked again on every send). */
+  private async admit(socket: ChatSocket, room: string): Promise<void> {
+    if (!(await this.access.mayEnter(socket.data.user, room)))
+      throw new WsError('FORBIDDEN', `Not allowed in "${room}"`);
+  }
+
+  private assertJoinable(socket: ChatSocket, room: string): void {
+    if (room.startsWith(RESERVED_ROOM_PREFIX)) {
+      throw new WsError('FORBIDDEN', `Rooms starting with "${RESERVED_ROOM_PREFIX}" are reserved`);
+    }
+    // Every socket sits in a room named after its id; joining one would read its private traffic.
+    if (room === socket.id || socket.nsp.adapter.sids.has(room)) {
+      throw new WsError('FORBIDDEN', 'This room name is reserved');
+    }
+    // socket.rooms also holds the socket's own id room.
+    if (!socket.rooms.has(room) && socket.rooms.size - 1 >= MAX_ROOMS_PER_SOCKET) {
+      throw new WsError('FORBIDDEN', `A socket may be in at most ${MAX_ROOMS_PER_SOCKET} rooms`);
+    }
+  }
+
+  /** Puts the socket in the room and counts its presence; not left half-joined. */
+  private async enter(socket: ChatSocket, room: string): Promise<void> {
+    if (socket.rooms.has(room)) return;
+    await socket.join(room);
+    try {
+      await this.count(socket, room);
+    } catch (error) {
+      // Not left half-joined: a retry must record presence and announce it.
+      await socket.leave(room);
+      throw error;
+    }
   }
 
   /** Counts the socket in the room's presence; announces the user's first socket. */

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import type { UserRef } from '../chat.events.js';
+import type { PresenceState, PresentUser, UserRef } from '../chat.events.js';
 import type { PresenceStore } from './presence.store.js';
 
 interface Member {
   readonly user: UserRef;
   readonly sockets: Set<string>;
+  state?: PresenceState;
 }
 
 /** Presence for a single instance: room → user id → that user's sockets in the room. */
@@ -37,8 +38,18 @@ export class InMemoryPresenceStore implements PresenceStore {
     return Promise.resolve(true);
   }
 
-  list(room: string): Promise<UserRef[]> {
+  list(room: string): Promise<PresentUser[]> {
     const members = this.rooms.get(room);
-    return Promise.resolve(members ? [...members.values()].map((member) => member.user) : []);
+    return Promise.resolve(
+      [...(members?.values() ?? [])].map(({ user, state }) =>
+        state === undefined ? user : { ...user, state },
+      ),
+    );
+  }
+
+  setState(room: string, userId: string, state: PresenceState): Promise<boolean> {
+    const member = this.rooms.get(room)?.get(userId);
+    if (member) member.state = state;
+    return Promise.resolve(member !== undefined);
   }
 }

@@ -1,4 +1,4 @@
-import type { UserRef } from '../chat.events.js';
+import type { PresenceState, PresentUser, UserRef } from '../chat.events.js';
 
 /**
  * Who is in which room. A user is present while at least one of their sockets is in the
@@ -10,7 +10,10 @@ export interface PresenceStore {
   join(room: string, user: UserRef, socketId: string): Promise<boolean>;
   /** Resolves to true when this socket was the user's last in the room. */
   leave(room: string, user: UserRef, socketId: string): Promise<boolean>;
-  list(room: string): Promise<UserRef[]>;
+  /** Who is present, each with their state if they set one. */
+  list(room: string): Promise<PresentUser[]>;
+  /** Sets a present user's state; it goes with their presence. False when not present. */
+  setState(room: string, userId: string, state: PresenceState): Promise<boolean>;
   /**
    * Users who vanished without leaving (their instance died), per room. The caller announces
    * them with `presence:left`. The in-memory store never has any.

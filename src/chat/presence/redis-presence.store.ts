@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import type { UserRef } from '../chat.events.js';
+import type { PresenceState, PresentUser, UserRef } from '../chat.events.js';
 import type { PresenceStore, UsersGoneListener } from './presence.store.js';
 import type { RedisConnections } from '../../cluster/redis-connections.js';
 import { execute, type Reply, Script } from '../../cluster/redis-exec.js';
@@ -12,6 +12,7 @@ import { execute, type Reply, Script } from '../../cluster/redis-exec.js';
  *   presence:{room}:users   userId -> sockets of that user in the room, cluster-wide
  *   presence:{room}:names   userId -> display name (present users only: the list)
  *   presence:{room}:owners  "<instance>|<userId>" -> sockets that instance holds
+ *   presence:{room}:state   userId -> the user's state JSON, deleted when the user goes
  *   presence:instances      ZSET instance -> last heartbeat (Redis server time, ms)
  *   presence:instance:{id}:rooms  SET of rooms the instance holds sockets in
  */
@@ -19,6 +20,7 @@ const roomKeys = (room: string): string[] => [
   `presence:{${room}}:users`,
   `presence:{${room}}:names`,
   `presence:{${room}}:owners`,
+  `presence:{${room}}:state`,
 ];
 const INSTANCES = 'presence:instances';
 const instanceRooms = (id: string): string => `presence:instance:{${id}}:rooms`;
@@ -37,7 +39,20 @@ local n = redis.call('HINCRBY', KEYS[1], ARGV[1], -1)
 if n > 0 then return 0 end
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[4], ARGV[1])
 return 1
+`);
+
+/** Sets a user's state while they are present. ARGV: user, state JSON. */
+const SET_STATE = new Script(`
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])
+return 1
+`);
+
+/** Names and states of the present users. */
+const LIST = new Script(`
+return { redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[4]) }
 `);
 
 /**
@@ -66,6 +81,7 @@ for i = 1, #owners, 2 do
         local name = redis.call('HGET', KEYS[2], user)
         redis.call('HDEL', KEYS[1], user)
         redis.call('HDEL', KEYS[2], user)
+        redis.call('HDEL', KEYS[4], user)
         table.insert(gone, user)
         table.insert(gone, name or user)
       end
@@ -181,9 +197,25 @@ export class RedisPresenceStore implements PresenceStore {
     );
   }
 
-  async list(room: string): Promise<UserRef[]> {
-    const [, names] = roomKeys(room);
-    return pairs((await execute(this.redis.command, names, ['HGETALL', names])) as string[]);
+  async list(room: string): Promise<PresentUser[]> {
+    const [names, states] = (await LIST.run(this.redis.command, roomKeys(room), [])) as [
+      string[],
+      string[],
+    ];
+    const stateOf = new Map<string, string>();
+    for (let i = 0; i < states.length; i += 2) stateOf.set(states[i], states[i + 1]);
+    return pairs(names).map((user) => {
+      const state = stateOf.get(user.id);
+      return state === undefined ? user : { ...user, state: JSON.parse(state) as PresenceState };
+    });
+  }
+
+  async setState(room: string, userId: string, state: PresenceState): Promise<boolean> {
+    const reply = await SET_STATE.run(this.redis.command, roomKeys(room), [
+      userId,
+      JSON.stringify(state),
+    ]);
+    return reply === 1;
   }
 
   /** Removes every trace of an instance; returns the users gone per room. */
