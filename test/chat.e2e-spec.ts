@@ -37,7 +37,7 @@ function send<T extends object = object>(
 }
 
 async function joined(socket: Socket, room: string): Promise<void> {
-  expect(await send(socket, ChatEvent.RoomJoin, { room })).toEqual({ ok: true, room });
+  expect(await send(socket, ChatEvent.RoomJoin, { room })).toMatchObject({ ok: true, room });
 }
 
 describe('/chat rooms and messages', () => {
@@ -52,11 +52,20 @@ describe('/chat rooms and messages', () => {
 
     const bobReceives = waitFor<ChatMessage>(bob, ChatEvent.MessageNew);
     const carolReceives = waitFor<ChatMessage>(carol, ChatEvent.MessageNew);
-    const ack = await send<{ id: string; ts: number }>(alice, ChatEvent.MessageSend, {
-      room: 'lobby',
-      text: 'hello',
+    const ack = await send<{ id: string; ts: number; offset: number }>(
+      alice,
+      ChatEvent.MessageSend,
+      {
+        room: 'lobby',
+        text: 'hello',
+      },
+    );
+    expect(ack).toEqual({
+      ok: true,
+      id: expect.any(String),
+      ts: expect.any(Number),
+      offset: expect.any(Number),
     });
-    expect(ack).toEqual({ ok: true, id: expect.any(String), ts: expect.any(Number) });
     if (!ack.ok) throw new Error('unreachable');
 
     const expected: ChatMessage = {
@@ -65,6 +74,7 @@ describe('/chat rooms and messages', () => {
       from: { id: 'alice', name: 'ALICE' },
       text: 'hello',
       ts: ack.ts,
+      offset: ack.offset,
     };
     expect(await bobReceives).toEqual(expected);
     expect(await carolReceives).toEqual(expected);

@@ -88,7 +88,7 @@ async function peer(
     auth: { token: await mintToken({ secret, sub, name }) },
   });
   const ack = (await socket.timeout(5000).emitWithAck(ChatEvent.RoomJoin, { room })) as Ack;
-  expect(ack).toEqual({ ok: true, room });
+  expect(ack).toMatchObject({ ok: true, room });
   return socket;
 }
 

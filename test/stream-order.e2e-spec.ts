@@ -84,6 +84,8 @@ describe('stream order on the streams adapter', () => {
       JWT_SECRET: SECRET,
       REDIS_URL: redis.url,
       REDIS_ADAPTER: 'streams',
+      // The adapter's own stream order, which room history would take over for message:new.
+      ROOM_HISTORY_SIZE: '0',
       WS_RATE_LIMIT_PER_S: '10000',
       WS_RATE_LIMIT_BURST: '10000',
     };
