@@ -100,7 +100,7 @@ export class ChatService {
   leave(socket: ChatSocket, room: string): Promise<RoomAck> {
     return this.queue.run(socket, async () => {
       this.assertMember(socket, room);
-      this.typing.stop(socket, room, userOf(socket));
+      this.typing.stop(socket, room, refOf(socket));
       await socket.leave(room);
       this.delivery?.release(room);
       await this.uncount(socket, room);
@@ -136,7 +136,7 @@ export class ChatService {
   updateState(socket: ChatSocket, { room, state }: PresenceUpdatePayload): Promise<OkAck> {
     return this.queue.run(socket, async () => {
       this.assertMember(socket, room);
-      const user = userOf(socket);
+      const user = refOf(socket);
       if (await this.presence.setState(room, user.id, state)) {
         socket.to(room).emit(ChatEvent.PresenceUpdated, { room, user, state });
         this.emitted.updated.inc();
@@ -147,13 +147,13 @@ export class ChatService {
 
   typingStart(socket: ChatSocket, room: string): OkAck {
     this.assertMember(socket, room);
-    this.typing.start(socket, room, userOf(socket));
+    this.typing.start(socket, room, refOf(socket));
     return { ok: true };
   }
 
   typingStop(socket: ChatSocket, room: string): OkAck {
     this.assertMember(socket, room);
-    this.typing.stop(socket, room, userOf(socket));
+    this.typing.stop(socket, room, refOf(socket));
     return { ok: true };
   }
 
@@ -174,7 +174,7 @@ export class ChatService {
 
   /** Called while the socket is disconnecting: undoes what it is counted in. */
   async leaveAll(socket: ChatSocket): Promise<void> {
-    this.typing.stopAll(socket, userOf(socket));
+    this.typing.stopAll(socket, refOf(socket));
     const rooms = [...(this.counted.get(socket) ?? [])];
     // Once the socket is out of its rooms: rooms nobody here is in are no longer followed.
     setImmediate(() => {
@@ -241,7 +241,7 @@ export class ChatService {
     await this.admit(socket, room);
     const ts = Date.now();
     const id = eventId(ts);
-    const from = userOf(socket);
+    const from = refOf(socket);
     if (!this.history || !this.delivery) {
       socket.to(room).emit(ChatEvent.MessageNew, { id, room, from, text, ts });
       this.emitted.message.inc();
@@ -295,7 +295,7 @@ export class ChatService {
 
   /** Counts the socket in the room's presence; announces the user's first socket. */
   private async count(socket: ChatSocket, room: string): Promise<void> {
-    const user = userOf(socket);
+    const user = refOf(socket);
     let rooms = this.counted.get(socket);
     if (!rooms) {
       rooms = new Set();
@@ -321,7 +321,7 @@ export class ChatService {
   private async uncount(socket: ChatSocket, room: string): Promise<void> {
     const rooms = this.counted.get(socket);
     if (!rooms?.delete(room)) return;
-    const user = userOf(socket);
+    const user = refOf(socket);
     if (await this.presence.leave(room, user, socket.id)) {
       socket.to(room).emit(ChatEvent.PresenceLeft, { room, user });
       this.emitted.left.inc();
@@ -335,7 +335,7 @@ export class ChatService {
   }
 }
 
-function userOf(socket: ChatSocket): UserRef {
+function refOf(socket: ChatSocket): UserRef {
   const { id, name } = socket.data.user;
   return { id, name };
 }
