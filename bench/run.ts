@@ -11,6 +11,10 @@
  * connection), fanout (1 room × M members, a publisher at max rate: deliveries/s, latency,
  * CPU per delivery), chat (C clients in rooms of 10 sending R msg/s in total: achieved rate,
  * ack and delivery latency, errors, CPU per message), cluster (chat over 2 instances + Redis).
+ *
+ * `--history N` sets the template's ROOM_HISTORY_SIZE (0 turns history off; the default keeps
+ * 100 per room); `--redis` gives both servers of a one-instance scenario a Redis, so history
+ * lives there and bare publishes through the Redis adapter.
  */
 import { fork, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -40,6 +44,14 @@ const WORKER = join(HERE, 'load-worker.js');
 const SECRET = 'bench-secret-long-enough-for-hs256-0123456789abcdef';
 
 type Target = keyof typeof SCRIPTS;
+
+/** What the servers run with, besides the sizes. */
+interface Setup {
+  /** The template's ROOM_HISTORY_SIZE; unset keeps its default. */
+  readonly history?: number;
+  /** A Redis for one-instance scenarios too. */
+  readonly redis?: boolean;
+}
 type Scenario = 'connect' | 'fanout' | 'chat' | 'cluster';
 
 interface Sizes {
@@ -84,6 +96,7 @@ export interface Round {
 export interface BenchResult {
   readonly scenario: Scenario;
   readonly sizes: Sizes;
+  readonly setup: Setup;
   readonly machine: { cpus: number; node: string };
   readonly rounds: Round[];
   readonly medians: Partial<Record<Target, Figures>>;
@@ -289,12 +302,21 @@ async function measureTraffic(
   return { reports, serverCpuUs, generatorCores: generatorUs / 1e6 / seconds, seconds };
 }
 
-async function runScenario(scenario: Scenario, target: Target, sizes: Sizes): Promise<Figures> {
+async function runScenario(
+  scenario: Scenario,
+  target: Target,
+  sizes: Sizes,
+  setup: Setup = {},
+): Promise<Figures> {
   const redis =
-    scenario === 'cluster' ? await startRedisServer({ onSpawn: killOnExit }) : undefined;
+    scenario === 'cluster' || setup.redis
+      ? await startRedisServer({ onSpawn: killOnExit })
+      : undefined;
   const env: Record<string, string> = redis
     ? { REDIS_URL: redis.url, REDIS_ADAPTER: 'pubsub' }
     : {};
+  if (target === 'template' && setup.history !== undefined)
+    env.ROOM_HISTORY_SIZE = String(setup.history);
   const servers: ServerProcess[] = [];
   let load: Load | undefined;
   try {
@@ -395,16 +417,17 @@ export async function runBench(options: {
   against?: 'bare';
   rounds: number;
   sizes: Sizes;
+  setup?: Setup;
   log?: (line: string) => void;
 }): Promise<BenchResult> {
-  const { scenario, rounds, sizes, log = () => undefined } = options;
+  const { scenario, rounds, sizes, setup = {}, log = () => undefined } = options;
   const targets: Target[] = options.against ? ['template', 'bare'] : ['template'];
   const results: Round[] = [];
   for (let round = 1; round <= rounds; round++) {
     // A B A B: the order flips every round.
     const order = round % 2 === 1 ? targets : [...targets].reverse();
     for (const target of order) {
-      const figures = await runScenario(scenario, target, sizes);
+      const figures = await runScenario(scenario, target, sizes, setup);
       results.push({ round, target, figures });
       log(`round ${round} ${target.padEnd(8)} ${JSON.stringify(figures)}`);
     }
@@ -432,6 +455,7 @@ export async function runBench(options: {
   return {
     scenario,
     sizes,
+    setup,
     machine: { cpus: cpus().length, node: process.version },
     rounds: results,
     medians,
@@ -451,6 +475,8 @@ async function main(): Promise<void> {
       connections: { type: 'string' },
       'duration-ms': { type: 'string' },
       rate: { type: 'string' },
+      history: { type: 'string' },
+      redis: { type: 'boolean', default: false },
     },
   });
   const scenario = values.scenario as Scenario;
@@ -468,11 +494,15 @@ async function main(): Promise<void> {
     ...(values.rate ? { chatRate: Number(values.rate) } : {}),
   };
   const rounds = Number(values.rounds);
+  const history = values.history === undefined ? undefined : Number(values.history);
+  if (history !== undefined && !(Number.isInteger(history) && history >= 0))
+    throw new Error('--history takes the ROOM_HISTORY_SIZE to run with (0 turns history off)');
   const result = await runBench({
     scenario,
     against: values.against,
     rounds,
     sizes,
+    setup: { history, redis: values.redis },
     log: values.json ? undefined : (line) => process.stdout.write(`${line}\n`),
   });
   if (values.json) {
