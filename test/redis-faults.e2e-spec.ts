@@ -201,7 +201,7 @@ describe.each(['pubsub', 'sharded', 'streams'] as const)(
 );
 
 describe('an instance killed with SIGKILL', () => {
-  it('leaves presence within PRESENCE_TTL_S, announced to the others', async () => {
+  it("leaves presence within PRESENCE_TTL_S, announced to the others, its users' status with it", async () => {
     const redis = await startRedis();
     const env = {
       JWT_SECRET: SECRET,
@@ -216,6 +216,9 @@ describe('an instance killed with SIGKILL', () => {
     const joined = waitFor<PresenceChange>(watcher, ChatEvent.PresenceJoined);
     await joinRoom(victim, 'lobby');
     await joined;
+    const stated = waitFor(watcher, ChatEvent.PresenceUpdated);
+    await ack(victim, ChatEvent.PresenceUpdate, { room: 'lobby', state: { status: 'away' } });
+    await stated;
 
     const left = waitFor<PresenceChange>(watcher, ChatEvent.PresenceLeft, { timeoutMs: 5000 });
     expect(await b.stop('SIGKILL')).toBeNull();
@@ -224,6 +227,13 @@ describe('an instance killed with SIGKILL', () => {
       ok: true,
       users: [{ id: 'watcher', name: 'watcher' }],
     });
+    // Its status went with it: back on another instance, the user has none.
+    const back = await chat(a, 'victim');
+    await joinRoom(back, 'lobby');
+    const listed = await ack<{ users: UserRef[] }>(watcher, ChatEvent.PresenceList, {
+      room: 'lobby',
+    });
+    expect(listed.ok && listed.users).toContainEqual({ id: 'victim', name: 'victim' });
   });
 });
 
