@@ -6,7 +6,7 @@ import type {
   RoomHistory,
   StoredMessage,
 } from './room-history.js';
-import { DEDUPE_WINDOW_S } from './room-history.js';
+import { DEDUPE_WINDOW_S, EMPTY_ROOM_TTL_S } from './room-history.js';
 import { newEpoch } from './new-epoch.js';
 
 interface Room {
@@ -86,7 +86,7 @@ export class InMemoryRoomHistory implements RoomHistory {
   private room(name: string): Room {
     const now = this.now();
     let room = this.rooms.get(name);
-    if (!room || now - room.touchedAt > this.ttlS * 1000) {
+    if (!room || this.expired(room, now)) {
       room = { epoch: newEpoch(), head: 0, messages: [], touchedAt: now };
       this.rooms.set(name, room);
     }
@@ -94,10 +94,15 @@ export class InMemoryRoomHistory implements RoomHistory {
     return room;
   }
 
+  /** Idle past the TTL; a room never written to, past the shorter empty-room TTL. */
+  private expired(room: Room, now: number): boolean {
+    const ttlS = room.head === 0 ? Math.min(this.ttlS, EMPTY_ROOM_TTL_S) : this.ttlS;
+    return now - room.touchedAt > ttlS * 1000;
+  }
+
   private sweep(): void {
     const now = this.now();
-    for (const [name, room] of this.rooms)
-      if (now - room.touchedAt > this.ttlS * 1000) this.rooms.delete(name);
+    for (const [name, room] of this.rooms) if (this.expired(room, now)) this.rooms.delete(name);
     for (const [key, entry] of this.sent) if (entry.until <= now) this.sent.delete(key);
   }
 }

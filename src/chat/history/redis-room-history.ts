@@ -5,6 +5,7 @@ import { newEpoch } from './new-epoch.js';
 import {
   type Appended,
   DEDUPE_WINDOW_S,
+  EMPTY_ROOM_TTL_S,
   type HistoryPage,
   type NewMessage,
   type Published,
@@ -54,7 +55,7 @@ return {1, entry}
 
 /**
  * A page of a room, with its epoch (made if the room has none yet) and head. ARGV: a new
- * epoch, TTL, then `latest <n>`, `after <offset> <n>` or `before <offset> <n>`.
+ * epoch, the TTL of an epoch made here (a room with no messages yet), then `latest <n>`, `after <offset> <n>` or `before <offset> <n>`.
  */
 const READ = new Script(`
 redis.call('SET', KEYS[3], ARGV[1], 'NX', 'EX', ARGV[2])
@@ -147,7 +148,7 @@ export class RedisRoomHistory implements RoomHistory {
     const keys = keysOf(room);
     const [epoch, head, page] = (await READ.run(this.redis.command, keys, [
       newEpoch(),
-      String(this.ttlS),
+      String(Math.min(this.ttlS, EMPTY_ROOM_TTL_S)),
       ...args,
     ])) as [string, number, string[]];
     const messages = page.map((json) => JSON.parse(json) as StoredMessage);

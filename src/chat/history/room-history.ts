@@ -39,6 +39,12 @@ export interface Published {
 export const DEDUPE_WINDOW_S = 600;
 
 /**
+ * How long a room that was read or joined but never written keeps its epoch. Short, so that
+ * reading many room names leaves little behind; a room with messages keeps the full TTL.
+ */
+export const EMPTY_ROOM_TTL_S = 300;
+
+/**
  * Each room's last messages, and the feed that tells every instance of a new one. `append`
  * gives a message the room's next offset, stores it and publishes it, as one step: the feed
  * carries a room's messages in offset order. `epoch` names the history's lifetime: when the
