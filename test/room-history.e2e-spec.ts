@@ -93,8 +93,9 @@ describe.each(topologies)('room history, $label', ({ instances: count, redis }) 
     for (const watcher of watchers) await ack(watcher, ChatEvent.RoomJoin, { room: name });
 
     let sent = 0;
+    const inFlight: Promise<unknown>[] = [];
     const traffic = senders.map((sender, i) =>
-      setInterval(() => void send(sender, name, `${i}:${sent++}`), SEND_EVERY_MS),
+      setInterval(() => inFlight.push(send(sender, name, `${i}:${sent++}`)), SEND_EVERY_MS),
     );
     // Joiners arrive while the traffic runs, on every instance.
     const joiners: { seen: ChatMessage[]; ack: Ack<JoinResult> }[] = [];
@@ -108,6 +109,8 @@ describe.each(topologies)('room history, $label', ({ instances: count, redis }) 
       });
     }
     for (const timer of traffic) clearInterval(timer);
+    // The fence comes after every message sent, so it is the last offset each socket sees.
+    await Promise.all(inFlight);
     const fence = await send(senders[0], name, 'fence');
     if (!fence.ok) throw new Error(fence.error.code);
     const last = fence.offset!;
