@@ -25,7 +25,7 @@ const MAY_IMPORT = {
   lifecycle: [...PLATFORM, 'cluster', 'health', 'socket-server'],
   // Features: they build on all of the above.
   chat: [...PLATFORM, 'auth', 'cluster', 'gateway', 'health', 'metrics'],
-  notifications: [...PLATFORM, 'gateway', 'metrics'],
+  notifications: [...PLATFORM, 'cluster', 'gateway', 'metrics'],
   demo: [...PLATFORM, 'auth', 'notifications'],
   cli: [...PLATFORM, 'auth', 'chat', 'cluster', 'gateway', 'notifications'],
 };

@@ -146,7 +146,9 @@ describe.each(topologies)('three instances, $label', ({ adapter, redisCluster })
     const arrivals = sockets.map((socket) =>
       waitFor<Notification>(socket, NotificationEvent.Notification),
     );
-    const sent = a.app.get(NotificationsService).notifyUser('erin', 'mention', { room: 'general' });
+    const sent = await a.app
+      .get(NotificationsService)
+      .notifyUser('erin', 'mention', { room: 'general' });
     for (const arrival of arrivals)
       expect(await arrival).toEqual({
         id: sent.id,
@@ -155,7 +157,7 @@ describe.each(topologies)('three instances, $label', ({ adapter, redisCluster })
         ts: sent.ts,
       });
     const barrier = waitFor<Notification>(bystander, NotificationEvent.Notification);
-    c.app.get(NotificationsService).notifyUser('frank', 'barrier', null);
+    await c.app.get(NotificationsService).notifyUser('frank', 'barrier', null);
     await barrier;
     expect(bystanderGot.map((n) => n.type)).toEqual(['barrier']);
   });

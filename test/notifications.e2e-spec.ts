@@ -31,7 +31,7 @@ describe('/notifications', () => {
     const tab1 = waitFor<Notification>(aliceTab1, NotificationEvent.Notification);
     const tab2 = waitFor<Notification>(aliceTab2, NotificationEvent.Notification);
 
-    const sent = server.app
+    const sent = await server.app
       .get(NotificationsService)
       .notifyUser('alice', 'invoice.paid', { invoiceId: 'inv_42' });
 
@@ -44,7 +44,7 @@ describe('/notifications', () => {
     expect(await tab1).toEqual(expected);
     expect(await tab2).toEqual(expected);
     const barrier = waitFor<Notification>(bob, NotificationEvent.Notification);
-    server.app.get(NotificationsService).notifyUser('bob', 'barrier', null);
+    await server.app.get(NotificationsService).notifyUser('bob', 'barrier', null);
     await barrier;
     expect(bobGot.map((n) => n.type)).toEqual(['barrier']);
   });
@@ -66,7 +66,7 @@ describe('/notifications', () => {
     const notifications = chat.io.socket(NOTIFICATIONS_NAMESPACE, { auth: { token } });
     await waitFor(notifications, 'connect');
     const got = waitFor<Notification>(notifications, NotificationEvent.Notification);
-    server.app.get(NotificationsService).notifyUser('carol', 'mention', { room: 'lobby' });
+    await server.app.get(NotificationsService).notifyUser('carol', 'mention', { room: 'lobby' });
     expect((await got).type).toBe('mention');
     notifications.disconnect();
   });

@@ -234,7 +234,7 @@ describe('slow consumers and idle connections', () => {
     (ws as unknown as { _socket: { pause(): void } })._socket.pause();
     const notifications = server.app.get(NotificationsService);
     const chunk = 'z'.repeat(16_384);
-    for (let i = 0; i < 6000; i++) notifications.notifyUser('sleepy', 'bulk', chunk);
+    for (let i = 0; i < 6000; i++) void notifications.notifyUser('sleepy', 'bulk', chunk);
     // The paused client cannot see the close itself; the server's count is the witness.
     await eventually(
       () => metric(server, /^ws_slow_consumer_disconnections_total/),

@@ -50,6 +50,7 @@ describe('loadConfig', () => {
       shutdown: { drainMs: 1000 },
       presence: { ttlS: 60 },
       history: { size: 100, ttlS: 86_400 },
+      inbox: { size: 200, ttlS: 2_592_000 },
       log: { level: 'info', format: 'pretty' },
     });
   });
@@ -199,6 +200,8 @@ describe('loadConfig', () => {
       PRESENCE_TTL_S: '15',
       ROOM_HISTORY_SIZE: '20',
       ROOM_HISTORY_TTL_S: '120',
+      INBOX_SIZE: '5',
+      INBOX_TTL_S: '600',
       LOG_LEVEL: 'debug',
       LOG_FORMAT: 'pretty',
     });
@@ -231,6 +234,7 @@ describe('loadConfig', () => {
       shutdown: { drainMs: 0 },
       presence: { ttlS: 15 },
       history: { size: 20, ttlS: 120 },
+      inbox: { size: 5, ttlS: 600 },
       log: { level: 'debug', format: 'pretty' },
     });
   });

@@ -51,6 +51,8 @@ export interface AppConfig {
   readonly presence: { readonly ttlS: number };
   /** What each room keeps: its last `size` messages (0: none, and no offsets) for `ttlS`. */
   readonly history: { readonly size: number; readonly ttlS: number };
+  /** Notifications kept per user, and for how long at most. */
+  readonly inbox: { readonly size: number; readonly ttlS: number };
   readonly log: { readonly level: string; readonly format: 'pretty' | 'json' };
 }
 
@@ -157,6 +159,7 @@ function buildConfig(env: ParsedEnv, devSecret: () => string): AppConfig {
     shutdown: { drainMs: env.SHUTDOWN_DRAIN_MS ?? defaults.drainMs },
     presence: { ttlS: env.PRESENCE_TTL_S },
     history: { size: env.ROOM_HISTORY_SIZE, ttlS: env.ROOM_HISTORY_TTL_S },
+    inbox: { size: env.INBOX_SIZE, ttlS: env.INBOX_TTL_S },
     log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT ?? defaults.logFormat },
   };
   return deepFreeze(config);

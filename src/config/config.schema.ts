@@ -48,6 +48,8 @@ export const ENV_SCHEMA = {
   PRESENCE_TTL_S: envVar({ default: '60', parse: integer(5, 86_400) }),
   ROOM_HISTORY_SIZE: envVar({ default: '100', parse: integer(0, 10_000) }),
   ROOM_HISTORY_TTL_S: envVar({ default: '86400', parse: integer(60, 31_536_000) }),
+  INBOX_SIZE: envVar({ default: '200', parse: integer(1, 10_000) }),
+  INBOX_TTL_S: envVar({ default: '2592000', parse: integer(60, 31_536_000) }),
   LOG_LEVEL: envVar({
     default: 'info',
     parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),

@@ -1,10 +1,15 @@
 import type { ServerEvents } from '../gateway/server-events.js';
+import type { Ack, AckCallback } from '../gateway/ws-error.js';
+import type { InboxItem } from './inbox/inbox.js';
 
-/** The `/notifications` namespace's contract: server push only. */
+/** The `/notifications` namespace's contract: pushes, and each user's inbox. */
 export const NOTIFICATIONS_NAMESPACE = '/notifications';
 
 export const NotificationEvent = {
   Notification: 'notification',
+  InboxUnread: 'inbox:unread',
+  InboxList: 'inbox:list',
+  InboxRead: 'inbox:read',
 } as const;
 
 /** The room every socket of a user joins in `/notifications`. */
@@ -19,8 +24,34 @@ export interface Notification<TData = unknown> {
   readonly ts: number;
 }
 
-export type NotificationsClientToServerEvents = Record<string, never>;
+export interface InboxListPayload {
+  /** The id to page before (the last one of the previous page). */
+  readonly before?: string;
+  readonly limit?: number;
+}
+
+export type InboxReadPayload = { readonly ids: readonly string[] } | { readonly all: true };
+
+export interface UnreadCount {
+  readonly count: number;
+}
+
+export type InboxListAck = Ack<{ notifications: InboxItem[] }>;
+export type InboxReadAck = Ack<{ unread: number }>;
+
+export interface NotificationsClientToServerEvents {
+  [NotificationEvent.InboxList]: (
+    payload: InboxListPayload,
+    ack: AckCallback<{ notifications: InboxItem[] }>,
+  ) => void;
+  [NotificationEvent.InboxRead]: (
+    payload: InboxReadPayload,
+    ack: AckCallback<{ unread: number }>,
+  ) => void;
+}
 
 export interface NotificationsServerToClientEvents extends ServerEvents {
   [NotificationEvent.Notification]: (notification: Notification) => void;
+  /** On connect, and to every socket of the user whenever the count changes. */
+  [NotificationEvent.InboxUnread]: (unread: UnreadCount) => void;
 }

@@ -1,15 +1,28 @@
 import { Inject } from '@nestjs/common';
-import { type OnGatewayConnection, WebSocketServer } from '@nestjs/websockets';
+import {
+  ConnectedSocket,
+  type OnGatewayConnection,
+  type OnGatewayInit,
+  SubscribeMessage,
+  WebSocketServer,
+} from '@nestjs/websockets';
 import type { Logger } from 'pino';
 import { APP_LOGGER } from '../logging/logging.module.js';
-import { RealtimeGateway } from '../gateway/realtime-gateway.decorator.js';
+import { Payload, RealtimeGateway } from '../gateway/realtime-gateway.decorator.js';
 import type { AppNamespace, AppSocket } from '../gateway/socket-types.js';
+import { DEFAULT_INBOX_PAGE, InboxListSchema, InboxReadSchema } from './dto/inbox.schemas.js';
 import {
+  type InboxListAck,
+  type InboxListPayload,
+  type InboxReadAck,
+  type InboxReadPayload,
   NOTIFICATIONS_NAMESPACE,
+  NotificationEvent,
   type NotificationsClientToServerEvents,
   type NotificationsServerToClientEvents,
   userRoom,
 } from './notifications.events.js';
+import { NotificationsService } from './notifications.service.js';
 
 export type NotificationsSocket = AppSocket<
   NotificationsClientToServerEvents,
@@ -20,21 +33,58 @@ export type NotificationsNamespace = AppNamespace<
   NotificationsServerToClientEvents
 >;
 
-/** Puts each socket in its user's room; `NotificationsService` pushes to that room. */
+/** Puts each socket in its user's room, tells it the unread count, and serves the inbox. */
 @RealtimeGateway(NOTIFICATIONS_NAMESPACE)
-export class NotificationsGateway implements OnGatewayConnection<NotificationsSocket> {
+export class NotificationsGateway
+  implements OnGatewayInit<NotificationsNamespace>, OnGatewayConnection<NotificationsSocket>
+{
   @WebSocketServer()
   readonly namespace!: NotificationsNamespace;
 
-  constructor(@Inject(APP_LOGGER) private readonly logger: Logger) {}
+  constructor(
+    private readonly notifications: NotificationsService,
+    @Inject(APP_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  afterInit(namespace: NotificationsNamespace): void {
+    this.notifications.bind(namespace);
+  }
 
   /** Never rejects: NestJS does not await it, so a rejection would be unhandled. */
   async handleConnection(socket: NotificationsSocket): Promise<void> {
+    const { id } = socket.data.user;
     try {
-      await socket.join(userRoom(socket.data.user.id));
+      await socket.join(userRoom(id));
     } catch (error) {
       this.logger.error({ err: error, socketId: socket.id }, 'could not join the user room');
       socket.disconnect(true);
+      return;
     }
+    try {
+      const count = await this.notifications.unread(id);
+      if (socket.connected) socket.emit(NotificationEvent.InboxUnread, { count });
+    } catch (error) {
+      // The socket still gets live notifications; the count comes with the next change.
+      this.logger.warn({ err: error, socketId: socket.id }, 'could not read the unread count');
+    }
+  }
+
+  @SubscribeMessage(NotificationEvent.InboxList)
+  async list(
+    @ConnectedSocket() socket: NotificationsSocket,
+    @Payload(InboxListSchema) { before, limit }: InboxListPayload,
+  ): Promise<InboxListAck> {
+    const { id } = socket.data.user;
+    const notifications = await this.notifications.list(id, before, limit ?? DEFAULT_INBOX_PAGE);
+    return { ok: true, notifications };
+  }
+
+  @SubscribeMessage(NotificationEvent.InboxRead)
+  async read(
+    @ConnectedSocket() socket: NotificationsSocket,
+    @Payload(InboxReadSchema) payload: InboxReadPayload,
+  ): Promise<InboxReadAck> {
+    const ids = 'all' in payload ? 'all' : payload.ids;
+    return { ok: true, unread: await this.notifications.markRead(socket.data.user.id, ids) };
   }
 }

@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { eventId } from '../common/event-id.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { NotificationsGateway } from './notifications.gateway.js';
+import { INBOX, type Inbox, type InboxItem } from './inbox/inbox.js';
+import type { NotificationsNamespace } from './notifications.gateway.js';
 import {
   NOTIFICATIONS_NAMESPACE,
   NotificationEvent,
@@ -10,8 +11,9 @@ import {
 } from './notifications.events.js';
 
 /**
- * Sends a notification to every socket of a user. Other modules import
- * `NotificationsModule` and call `notifyUser`.
+ * Sends a notification to a user: kept in the user's inbox (also while they are offline),
+ * then pushed to every socket of that user on every instance, with the new unread count.
+ * Other modules import `NotificationsModule` and call `notifyUser`.
  *
  * @example
  * ```ts
@@ -21,19 +23,48 @@ import {
 @Injectable()
 export class NotificationsService {
   private readonly emitted;
+  private namespace: NotificationsNamespace | undefined;
 
   constructor(
-    private readonly gateway: NotificationsGateway,
+    @Inject(INBOX) private readonly inbox: Inbox,
     metrics: MetricsService,
   ) {
-    this.emitted = metrics.emitted(NOTIFICATIONS_NAMESPACE, NotificationEvent.Notification);
+    this.emitted = {
+      notification: metrics.emitted(NOTIFICATIONS_NAMESPACE, NotificationEvent.Notification),
+      unread: metrics.emitted(NOTIFICATIONS_NAMESPACE, NotificationEvent.InboxUnread),
+    };
   }
 
-  notifyUser<TData>(userId: string, type: string, data: TData): Notification<TData> {
+  bind(namespace: NotificationsNamespace): void {
+    this.namespace = namespace;
+  }
+
+  /** Rejects, pushing nothing, when the inbox cannot keep it (Redis unreachable). */
+  async notifyUser<TData>(userId: string, type: string, data: TData): Promise<Notification<TData>> {
     const ts = Date.now();
     const notification: Notification<TData> = { id: eventId(ts), type, data, ts };
-    this.gateway.namespace.to(userRoom(userId)).emit(NotificationEvent.Notification, notification);
-    this.emitted.inc();
+    const unread = await this.inbox.add(userId, notification);
+    const room = this.namespace?.to(userRoom(userId));
+    room?.emit(NotificationEvent.Notification, notification);
+    room?.emit(NotificationEvent.InboxUnread, { count: unread });
+    this.emitted.notification.inc();
+    this.emitted.unread.inc();
     return notification;
+  }
+
+  list(userId: string, before: string | undefined, limit: number): Promise<InboxItem[]> {
+    return this.inbox.list(userId, before, limit);
+  }
+
+  unread(userId: string): Promise<number> {
+    return this.inbox.unread(userId);
+  }
+
+  /** Marks read and tells every socket of the user, on every instance, the new count. */
+  async markRead(userId: string, ids: readonly string[] | 'all'): Promise<number> {
+    const unread = await this.inbox.markRead(userId, ids);
+    this.namespace?.to(userRoom(userId)).emit(NotificationEvent.InboxUnread, { count: unread });
+    this.emitted.unread.inc();
+    return unread;
   }
 }

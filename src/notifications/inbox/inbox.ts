@@ -1,0 +1,22 @@
+import type { Notification } from '../notifications.events.js';
+
+/** A kept notification, with whether its user has read it. */
+export interface InboxItem extends Notification {
+  readonly read: boolean;
+}
+
+/**
+ * Each user's notifications: the newest `INBOX_SIZE` (read or not) for at most `INBOX_TTL_S`
+ * after the last one arrived. Ids sort by time, so pages go by id.
+ */
+export interface Inbox {
+  /** Keeps the notification; resolves to the user's unread count. */
+  add(userId: string, notification: Notification): Promise<number>;
+  /** Newest first; `before` an id, for the next page. */
+  list(userId: string, before: string | undefined, limit: number): Promise<InboxItem[]>;
+  /** Marks some or all read; resolves to the unread count left. Unknown ids are ignored. */
+  markRead(userId: string, ids: readonly string[] | 'all'): Promise<number>;
+  unread(userId: string): Promise<number>;
+}
+
+export const INBOX = Symbol('INBOX');
