@@ -97,6 +97,18 @@ describe('node dist/cli/token.js (npm run token)', () => {
     expect(payload).toMatchObject({ sub: 'alice', name: 'Alice', exp: expect.any(Number) });
   });
 
+  it('puts --rooms in the rooms claim, one pattern per comma', async () => {
+    const { code, stdout } = await runTokenCli(
+      ['--sub', 'alice', '--rooms', 'private:team-*, private:ops'],
+      { JWT_SECRET: SECRET },
+    );
+    expect(code).toBe(0);
+    const { payload } = await jwtVerify(stdout, new TextEncoder().encode(SECRET), {
+      algorithms: ['HS256'],
+    });
+    expect(payload.rooms).toEqual(['private:team-*', 'private:ops']);
+  });
+
   it('explains what is missing instead of printing a token', async () => {
     expect(await runTokenCli(['--sub', 'alice'], {})).toMatchObject({
       code: 1,

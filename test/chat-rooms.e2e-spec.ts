@@ -205,7 +205,7 @@ describe('who may enter a room', () => {
 
 describe("a socket's operations run in the order it sent them", () => {
   it.each(['websocket', 'polling'] as const)(
-    'join, list, send and history sent without waiting answer as if each ack was awaited (%s)',
+    'join, typing, list, send and history sent without waiting answer as if each ack was awaited (%s)',
     async (transport) => {
       const room = `pipelined-${transport}`;
       const watcher = await client(1, `watcher-${transport}`);
@@ -221,19 +221,22 @@ describe("a socket's operations run in the order it sent them", () => {
           return result;
         });
       // Emitted in one tick: on polling they leave in one POST.
-      const [joined, listed, sent, history] = await Promise.all([
+      const [joined, typing, listed, sent, history] = await Promise.all([
         emit<JoinResult>(ChatEvent.RoomJoin, { room }),
+        emit(ChatEvent.TypingStart, { room }),
         emit<{ users: { id: string }[] }>(ChatEvent.PresenceList, { room }),
         emit<SendResult>(ChatEvent.MessageSend, { room, text: 'first words' }),
         emit<{ messages: ChatMessage[] }>(ChatEvent.RoomHistory, { room }),
       ]);
       expect(order).toEqual([
         ChatEvent.RoomJoin,
+        ChatEvent.TypingStart,
         ChatEvent.PresenceList,
         ChatEvent.MessageSend,
         ChatEvent.RoomHistory,
       ]);
       expect(codeOf(joined)).toBe('ok');
+      expect(codeOf(typing)).toBe('ok');
       expect(listed.ok && listed.users.map((u) => u.id).sort()).toEqual([
         `piper-${transport}`,
         `watcher-${transport}`,

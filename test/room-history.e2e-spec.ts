@@ -8,6 +8,7 @@
 import type { Socket } from 'socket.io-client';
 import { createClient } from 'redis';
 import {
+  CHAT_NAMESPACE,
   ChatEvent,
   type ChatMessage,
   type JoinResult,
@@ -15,7 +16,7 @@ import {
 } from '../src/chat/chat.events.js';
 import type { Ack } from '../src/gateway/ws-error.js';
 import type { TestApp } from './support/app-harness.js';
-import { closeAllClients, record } from './support/clients.js';
+import { closeAllClients, connectClient, record, waitFor } from './support/clients.js';
 import { ack, chatClient, startInstances } from './support/cluster-harness.js';
 import { eventually } from './support/eventually.js';
 import { redisAvailable, startRedis, startRedisCluster, stopAllRedis } from './support/redis.js';
@@ -187,6 +188,33 @@ describe.each(topologies)('room history, $label', ({ instances: count, redis }) 
     });
     expect(page.ok && page.messages.filter((m) => m.text === 'once')).toHaveLength(1);
   });
+
+  if (redis?.adapter === 'streams') {
+    it('a socket that Socket.IO recovered gets the room live again without a re-join', async () => {
+      const name = newRoom();
+      const sender = await chatClient(on(0), 'speaker');
+      await ack(sender, ChatEvent.RoomJoin, { room: name });
+      const listener = await connectClient(on(1).url, CHAT_NAMESPACE, {
+        auth: { token: await on(1).token('listener') },
+        reconnection: true,
+        reconnectionDelay: 50,
+      });
+      await ack(listener, ChatEvent.RoomJoin, { room: name });
+      // A presence change gives the client an offset to recover from.
+      const joined = waitFor(listener, ChatEvent.PresenceJoined);
+      const other = await chatClient(on(0), 'other');
+      await ack(other, ChatEvent.RoomJoin, { room: name });
+      await joined;
+
+      const back = waitFor(listener, 'connect');
+      listener.io.engine.close();
+      await back;
+      expect(listener.recovered).toBe(true);
+      const live = waitFor<ChatMessage>(listener, ChatEvent.MessageNew);
+      await send(sender, name, 'after the recovery');
+      expect((await live).text).toBe('after the recovery');
+    });
+  }
 
   if (redis && !redis.cluster) {
     it('a message lost in transit (the feed subscriber killed) reaches every member, in order, from history', async () => {

@@ -107,7 +107,7 @@ export class ChatGateway implements OnGatewayInit<ChatNamespace>, OnGatewayConne
   typingStart(
     @ConnectedSocket() socket: ChatSocket,
     @Payload(RoomSchema) { room }: RoomPayload,
-  ): OkAck {
+  ): Promise<OkAck> {
     return this.chat.typingStart(socket, room);
   }
 
@@ -115,7 +115,7 @@ export class ChatGateway implements OnGatewayInit<ChatNamespace>, OnGatewayConne
   typingStop(
     @ConnectedSocket() socket: ChatSocket,
     @Payload(RoomSchema) { room }: RoomPayload,
-  ): OkAck {
+  ): Promise<OkAck> {
     return this.chat.typingStop(socket, room);
   }
 }

@@ -145,16 +145,21 @@ export class ChatService {
     });
   }
 
-  typingStart(socket: ChatSocket, room: string): OkAck {
-    this.assertMember(socket, room);
-    this.typing.start(socket, room, refOf(socket));
-    return { ok: true };
+  /** Queued like the rest, so a typing:start right behind its room:join finds the socket in. */
+  typingStart(socket: ChatSocket, room: string): Promise<OkAck> {
+    return this.queue.run(socket, () => {
+      this.assertMember(socket, room);
+      this.typing.start(socket, room, refOf(socket));
+      return Promise.resolve({ ok: true as const });
+    });
   }
 
-  typingStop(socket: ChatSocket, room: string): OkAck {
-    this.assertMember(socket, room);
-    this.typing.stop(socket, room, refOf(socket));
-    return { ok: true };
+  typingStop(socket: ChatSocket, room: string): Promise<OkAck> {
+    return this.queue.run(socket, () => {
+      this.assertMember(socket, room);
+      this.typing.stop(socket, room, refOf(socket));
+      return Promise.resolve({ ok: true as const });
+    });
   }
 
   /**
@@ -165,7 +170,9 @@ export class ChatService {
     try {
       for (const room of socket.rooms) {
         if (!socket.connected) return;
-        if (room !== socket.id) await this.count(socket, room);
+        if (room === socket.id) continue;
+        await this.count(socket, room);
+        await this.follow(socket, room);
       }
     } catch (error) {
       this.logger.warn({ err: error, socketId: socket.id }, 'presence restore failed');
@@ -210,6 +217,21 @@ export class ChatService {
         await socket.leave(room);
         await this.uncount(socket, room).catch(() => undefined);
       }
+      throw error;
+    }
+  }
+
+  /**
+   * Makes this instance hand the room's messages on to a socket that is in it without a join
+   * (one Socket.IO recovered): from now on; what it missed comes with its re-join's `since`.
+   */
+  private async follow(socket: ChatSocket, room: string): Promise<void> {
+    if (!this.delivery || !this.history) return;
+    this.delivery.beginJoin(socket, room);
+    try {
+      this.delivery.completeJoin(socket, room, await this.history.latest(room, 0));
+    } catch (error) {
+      this.delivery.abortJoin(socket, room);
       throw error;
     }
   }

@@ -5,6 +5,7 @@ import { parseCliArgs } from './cli-args.js';
 
 const USAGE = `
 Usage: npm run token -- --sub <user id> [--name <display name>] [--ttl <seconds>]
+                       [--rooms <pattern,pattern…>]
 
 Prints an HS256 access token the server accepts, for a client of your own
 (io(url, { auth: { token } })). It signs with the key the server would use:
@@ -15,6 +16,8 @@ JWT_AUDIENCE, when set, become the iss and aud claims.
   --sub   the user id (the token's sub), required
   --name  the display name (default: the sub)
   --ttl   lifetime in seconds (default: 3600)
+  --rooms the rooms claim: private rooms the user may enter, comma-separated,
+          with * as a wildcard (e.g. private:team-*,private:ops)
   --help  this text
 `;
 
@@ -24,6 +27,7 @@ async function main(): Promise<void> {
       sub: { type: 'string' },
       name: { type: 'string' },
       ttl: { type: 'string', default: '3600' },
+      rooms: { type: 'string' },
     },
   });
   if (!values.sub)
@@ -37,6 +41,7 @@ async function main(): Promise<void> {
     sub: values.sub,
     name: values.name,
     ttlS,
+    rooms: values.rooms?.split(',').map((pattern) => pattern.trim()),
     issuer: process.env.JWT_ISSUER || undefined,
     audience: process.env.JWT_AUDIENCE || undefined,
   });

@@ -57,6 +57,16 @@ describe('RoomResume', () => {
     expect(rooms.accept(noOffset)).toEqual([]);
   });
 
+  it('drops from a resume page the messages this client sent and showed already', () => {
+    const rooms = new RoomResume();
+    rooms.joinPayload('lobby');
+    rooms.joined('lobby', ack(1, 'e1', [message(1)]));
+    rooms.sent('lobby', message(2).id);
+    rooms.joinPayload('lobby');
+    const shown = rooms.joined('lobby', ack(3, 'e1', [message(2), message(3)]));
+    expect(offsets(shown)).toEqual([3]);
+  });
+
   it('starts again from the page when the epoch changed (history lost on the server)', () => {
     const rooms = new RoomResume();
     rooms.joinPayload('lobby');

@@ -41,6 +41,8 @@ export class InMemoryRoomHistory implements RoomHistory {
     if (earlier && earlier.until > this.now())
       return Promise.resolve({ ...earlier.appended, duplicate: true });
     const room = this.room(message.room);
+    // Only a new message keeps a room alive, as in Redis, where it renews the keys' TTL.
+    room.touchedAt = this.now();
     const stored: StoredMessage = { ...message, offset: ++room.head };
     room.messages.push(stored);
     if (room.messages.length > this.size) room.messages.shift();
@@ -90,7 +92,6 @@ export class InMemoryRoomHistory implements RoomHistory {
       room = { epoch: newEpoch(), head: 0, messages: [], touchedAt: now };
       this.rooms.set(name, room);
     }
-    room.touchedAt = now;
     return room;
   }
 

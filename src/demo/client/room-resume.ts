@@ -96,6 +96,14 @@ export class RoomResume {
     return held.filter((message) => this.take(state!, message));
   }
 
+  /**
+   * Records a message this client sent (its ack's id), shown already: the server sends no
+   * `message:new` back to its sender, but a resume page holds it.
+   */
+  sent(room: string, id: string): void {
+    this.state(room).ids.add(id);
+  }
+
   /** Takes a live `message:new`; returns what to show now (nothing while its room is joining). */
   accept(message: ChatMessage): ChatMessage[] {
     const state = this.byRoom.get(message.room);
