@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { jest } from '@jest/globals';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Socket } from 'socket.io-client';
 import {
@@ -7,7 +8,11 @@ import {
   ChatEvent,
   type ChatMessage,
   type PresenceChange,
+  type PresenceUpdated,
+  type PresentUser,
+  type TypingChange,
 } from '../src/chat/chat.events.js';
+import { ChatService } from '../src/chat/chat.service.js';
 import { mintToken } from '../src/auth/token-minter.js';
 import { NotificationsGateway } from '../src/notifications/notifications.gateway.js';
 import {
@@ -19,6 +24,7 @@ import { NotificationsService } from '../src/notifications/notifications.service
 import type { Ack } from '../src/gateway/ws-error.js';
 import { startApp, TEST_SECRET, type TestApp } from './support/app-harness.js';
 import { closeAllClients, connectClient, waitFor } from './support/clients.js';
+import { redisAvailable, startRedis, stopAllRedis } from './support/redis.js';
 import { killAllSpawned, spawnApp, type SpawnedApp } from './support/spawn-app.js';
 
 const CLIENT_BUILD = fileURLToPath(new URL('../dist/client/demo/client/main.js', import.meta.url));
@@ -53,8 +59,13 @@ afterAll(async () => {
   await browser?.close();
   await server?.close();
   killAllSpawned();
+  await stopAllRedis();
 });
 afterEach(() => closeAllClients());
+
+let rooms = 0;
+/** A room no other test uses: the server, and so every room's history, is shared. */
+const newRoom = (label: string): string => `${label}-${++rooms}`;
 
 async function newPage(): Promise<Page> {
   const opened = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -62,20 +73,32 @@ async function newPage(): Promise<Page> {
   return opened;
 }
 
-async function openAndConnect(sub: string, name: string, url = server.url): Promise<void> {
-  await page.goto(url);
-  await page.fill('#sub', sub);
-  await page.fill('#name', name);
-  await page.click('#mint-token');
-  await page.locator('#feedback', { hasText: `Minted a development token for ${name}` }).waitFor();
-  await page.click('#connect');
-  await page.locator('#status[data-state="connected"]').waitFor();
+/** Types a name and presses Enter: the page mints a dev token and lands in #lobby. */
+async function signIn(name: string, { url = server.url, on = page } = {}): Promise<void> {
+  await on.goto(url);
+  await on.fill('#name', name);
+  await on.press('#name', 'Enter');
+  await on.locator('#status[data-state="connected"]').waitFor();
+  await on.locator('[data-testid="room"][data-room="lobby"][data-joined="true"]').waitFor();
 }
 
-async function joinOnPage(room: string): Promise<void> {
-  await page.fill('#room', room);
-  await page.click('#join');
-  await page.locator(`[data-testid="room"][data-room="${room}"][aria-current="true"]`).waitFor();
+/** Pastes a token under "Advanced" and connects with it. */
+async function connectWithToken(token: string, on = page): Promise<void> {
+  if ((await on.locator('#advanced').getAttribute('open')) === null)
+    await on.click('#advanced summary');
+  await on.fill('#token', token);
+  await on.click('#connect');
+}
+
+async function openRoom(room: string, on = page): Promise<void> {
+  await on.fill('#room', room);
+  await on.click('#join');
+  await on.locator(`[data-testid="room"][data-room="${room}"][aria-current="true"]`).waitFor();
+}
+
+/** The texts of the messages the open conversation shows, top to bottom. */
+function shownTexts(on = page): Promise<string[]> {
+  return on.locator('#messages [data-testid="message-text"]').allTextContents();
 }
 
 async function peer(
@@ -90,6 +113,13 @@ async function peer(
   const ack = (await socket.timeout(5000).emitWithAck(ChatEvent.RoomJoin, { room })) as Ack;
   expect(ack).toMatchObject({ ok: true, room });
   return socket;
+}
+
+async function say(socket: Socket, room: string, text: string): Promise<void> {
+  const ack = (await socket
+    .timeout(5000)
+    .emitWithAck(ChatEvent.MessageSend, { room, text })) as Ack;
+  expect(ack).toMatchObject({ ok: true });
 }
 
 /** `POST` with a JSON body (given as text, so a test can send a malformed one). */
@@ -122,17 +152,19 @@ describe('demo page', () => {
     await page.close();
   });
 
-  it('mints a token, connects, joins a room, shows a peer in presence and exchanges messages both ways', async () => {
-    await openAndConnect('alice', 'Alice');
-    await joinOnPage('lobby');
+  it('signs in with a name and Enter, lands in #lobby, shows a peer arrive in presence and exchanges messages both ways, its own on the right', async () => {
+    await page.goto(server.url);
+    await page.screenshot({ path: '/tmp/demo-sign-in.png' });
+    await signIn('Alice');
+    expect(await page.locator('#me-name').textContent()).toBe('Alice');
 
     const bob = await peer('bob', 'Bob', 'lobby');
     const bobInPresence = page.locator('[data-testid="presence-user"][data-user-id="bob"]');
-    await bobInPresence.waitFor();
-    expect(await bobInPresence.textContent()).toBe('Bob');
+    expect(await bobInPresence.getByTestId('presence-name').textContent()).toBe('Bob');
+    await page.getByTestId('system-line').filter({ hasText: 'Bob joined' }).waitFor();
 
     const hostile = 'hello from <b>bob</b> & <img src=x onerror=alert(1)>';
-    await bob.timeout(5000).emitWithAck(ChatEvent.MessageSend, { room: 'lobby', text: hostile });
+    await say(bob, 'lobby', hostile);
     const shown = page.getByTestId('message').filter({ hasText: hostile });
     await shown.waitFor();
     expect(await shown.getByTestId('message-text').textContent()).toBe(hostile);
@@ -140,24 +172,200 @@ describe('demo page', () => {
 
     const received = waitFor<ChatMessage>(bob, ChatEvent.MessageNew);
     await page.fill('#message-text', 'hi Bob');
-    await page.click('#send');
+    await page.press('#message-text', 'Enter');
     expect(await received).toMatchObject({
       room: 'lobby',
       text: 'hi Bob',
       from: { id: 'alice', name: 'Alice' },
     });
-    await page.locator('.message.own', { hasText: 'hi Bob' }).waitFor();
+    const own = page.locator('.message.own', { hasText: 'hi Bob' });
+    await own.waitFor();
+    await page.locator('.message.own:not([data-sent])', { hasText: 'hi Bob' }).waitFor();
+    const ownBox = (await own.locator('.bubble').boundingBox())!;
+    const theirBox = (await shown.locator('.bubble').boundingBox())!;
+    expect(ownBox.x).toBeGreaterThan(theirBox.x + theirBox.width);
+    expect(await page.inputValue('#message-text')).toBe('');
 
+    bob.disconnect();
+    await page.getByTestId('system-line').filter({ hasText: 'Bob left' }).waitFor();
     await page.screenshot({ path: '/tmp/demo.png' });
   });
 
-  it('shows an error ack to the user', async () => {
-    await openAndConnect('alice', 'Alice');
+  it('shows the last messages of a room when it opens: a late joiner sees what was said before', async () => {
+    const room = newRoom('history');
+    const bob = await peer('bob', 'Bob', room);
+    for (const text of ['first', 'second', 'third']) await say(bob, room, text);
+
+    await signIn('Alice');
+    await openRoom(room);
+    await page.getByTestId('message').filter({ hasText: 'third' }).waitFor();
+    expect(await shownTexts()).toEqual(['first', 'second', 'third']);
+    expect(await page.locator('#room-title').textContent()).toBe(`#${room}`);
+  });
+
+  it('shows who is typing, and clears it on typing:stop, on their message and when the server ends it', async () => {
+    const room = newRoom('typing');
+    const bob = await peer('bob', 'Bob', room);
+    await signIn('Alice');
+    await openRoom(room);
+    const line = page.getByTestId('typing');
+
+    // Each start goes once the page has seen the event before it: the server sends typing
+    // volatile, and drops one while the page's connection is still writing the last.
+    bob.emit(ChatEvent.TypingStart, { room });
+    await page.locator('#typing', { hasText: 'Bob is typing…' }).waitFor();
+    await page.screenshot({ path: '/tmp/demo-typing.png' });
+    bob.emit(ChatEvent.TypingStop, { room });
+    await page.locator('#typing:empty').waitFor();
+
+    // Never renewed: the server ends it after 6 s.
+    bob.emit(ChatEvent.TypingStart, { room });
+    await page.locator('#typing', { hasText: 'Bob is typing…' }).waitFor();
+    await page.locator('#typing:empty').waitFor({ timeout: 9000 });
+
+    bob.emit(ChatEvent.TypingStart, { room });
+    await page.locator('#typing', { hasText: 'Bob is typing…' }).waitFor();
+    await say(bob, room, 'done typing');
+    await page.getByTestId('message').filter({ hasText: 'done typing' }).waitFor();
+    expect(await line.textContent()).toBe('');
+
+    // The page's own typing, and its end when the message goes.
+    const typing = waitFor<TypingChange>(bob, ChatEvent.Typing, { match: (c) => c.typing });
+    await page.locator('#message-text').pressSequentially('hel');
+    expect(await typing).toEqual({ room, user: { id: 'alice', name: 'Alice' }, typing: true });
+    const stopped = waitFor<TypingChange>(bob, ChatEvent.Typing, { match: (c) => !c.typing });
+    await page.press('#message-text', 'Enter');
+    expect(await stopped).toMatchObject({ room, typing: false });
+  });
+
+  it('sets a status that the others see, and shows theirs next to their names', async () => {
+    const room = newRoom('status');
+    await signIn('Alice');
+    await openRoom(room);
+    const bob = await peer('bob', 'Bob', room);
+    await page.locator('[data-testid="presence-user"][data-user-id="bob"]').waitFor();
+
+    const updated = waitFor<PresenceUpdated>(bob, ChatEvent.PresenceUpdated);
+    await page.selectOption('#my-status', 'away');
+    expect(await updated).toEqual({
+      room,
+      user: { id: 'alice', name: 'Alice' },
+      state: { status: 'away' },
+    });
+    const listed = (await bob.timeout(5000).emitWithAck(ChatEvent.PresenceList, { room })) as Ack<{
+      users: PresentUser[];
+    }>;
+    expect(listed).toMatchObject({
+      ok: true,
+      users: expect.arrayContaining([{ id: 'alice', name: 'Alice', state: { status: 'away' } }]),
+    });
+    const me = page.locator('[data-testid="presence-user"][data-user-id="alice"]');
+    await me.getByTestId('presence-status').filter({ hasText: 'away' }).waitFor();
+
+    await bob
+      .timeout(5000)
+      .emitWithAck(ChatEvent.PresenceUpdate, { room, state: { status: 'busy' } });
+    const bobEntry = page.locator('[data-testid="presence-user"][data-user-id="bob"]');
+    await bobEntry.getByTestId('presence-status').filter({ hasText: 'in a call' }).waitFor();
+    expect(await bobEntry.locator('.dot').getAttribute('data-status')).toBe('busy');
+
+    // A room opened later gets the status too.
+    const later = newRoom('status-later');
+    const watcher = await peer('bob', 'Bob', later);
+    const told = waitFor<PresenceUpdated>(watcher, ChatEvent.PresenceUpdated);
+    await openRoom(later);
+    expect((await told).state).toEqual({ status: 'away' });
+    await page.screenshot({ path: '/tmp/demo-status.png' });
+  });
+
+  it('opens a direct conversation from the presence list; a third user who opens it is refused and sees none of it', async () => {
+    const bob = await peer('bob', 'Bob', 'lobby');
+    await signIn('Alice');
+    const bobEntry = page.locator('[data-testid="presence-user"][data-user-id="bob"]');
+    await bobEntry.getByTestId('open-dm').click();
+    await page
+      .locator('[data-testid="room"][data-room="dm:alice:bob"][aria-current="true"]')
+      .waitFor();
+    expect(await page.locator('#room-title').textContent()).toBe('@Bob');
+
+    const dm = 'dm:alice:bob';
+    expect(await bob.timeout(5000).emitWithAck(ChatEvent.RoomJoin, { room: dm })).toMatchObject({
+      ok: true,
+    });
+    const received = waitFor<ChatMessage>(bob, ChatEvent.MessageNew);
+    await page.fill('#message-text', 'just between us');
+    await page.press('#message-text', 'Enter');
+    expect(await received).toMatchObject({ room: dm, text: 'just between us' });
+    await say(bob, dm, 'sure');
+    await page.getByTestId('message').filter({ hasText: 'sure' }).waitFor();
+    expect(await shownTexts()).toEqual(['just between us', 'sure']);
+    await page.screenshot({ path: '/tmp/demo-dm.png' });
+
+    const carol = await newPage();
+    try {
+      await signIn('Carol', { on: carol });
+      await carol.fill('#room', dm);
+      await carol.click('#join');
+      const refusal = carol.getByTestId('room-refused');
+      await refusal.waitFor();
+      expect(await refusal.textContent()).toContain('This conversation is private.');
+      expect(await refusal.textContent()).toContain(`FORBIDDEN: Not allowed in "${dm}"`);
+      expect(await carol.locator('#messages [data-testid="message"]').count()).toBe(0);
+      expect(await carol.locator(`[data-testid="room"][data-room="${dm}"]`).count()).toBe(0);
+      await carol.screenshot({ path: '/tmp/demo-dm-refused.png' });
+      // Back to a room it may open: the refusal goes.
+      await carol.getByTestId('select-room').filter({ hasText: '#lobby' }).click();
+      await carol.locator('[data-testid="room-refused"]').waitFor({ state: 'detached' });
+    } finally {
+      await carol.close();
+    }
+  });
+
+  it('shows a room the server refuses in place of the conversation', async () => {
+    await signIn('Alice');
     await page.fill('#room', 'user:bob');
     await page.click('#join');
-    await page
-      .locator('#feedback[data-kind="error"]', { hasText: 'room:join failed: FORBIDDEN' })
-      .waitFor();
+    const refusal = page.getByTestId('room-refused');
+    await refusal.waitFor();
+    expect(await refusal.textContent()).toContain(
+      'FORBIDDEN: Rooms starting with "user:" are reserved',
+    );
+  });
+
+  it('a message whose ack was lost is sent again with the same clientMsgId and shown once', async () => {
+    const room = newRoom('retry');
+    const bob = await peer('bob', 'Bob', room);
+    await signIn('Alice');
+    await openRoom(room);
+    const received: ChatMessage[] = [];
+    bob.on(ChatEvent.MessageNew, (message: ChatMessage) => received.push(message));
+
+    // The first send is stored and delivered, then the connection drops before its ack.
+    const chat = server.app.get(ChatService);
+    const send = chat.send.bind(chat);
+    const clientMsgIds: (string | undefined)[] = [];
+    const spy = jest.spyOn(chat, 'send').mockImplementation(async (socket, payload) => {
+      clientMsgIds.push(payload.clientMsgId);
+      const ack = await send(socket, payload);
+      if (clientMsgIds.length === 1) socket.conn.close();
+      return ack;
+    });
+    try {
+      await page.fill('#message-text', 'only once');
+      await page.press('#message-text', 'Enter');
+      await page.locator('.message.own:not([data-sent])', { hasText: 'only once' }).waitFor();
+      await page
+        .locator('[data-testid="room"][data-room="' + room + '"][data-joined="true"]')
+        .waitFor();
+    } finally {
+      spy.mockRestore();
+    }
+    expect(clientMsgIds.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(clientMsgIds).size).toBe(1);
+    await say(bob, room, 'got it');
+    await page.getByTestId('message').filter({ hasText: 'got it' }).waitFor();
+    expect(await shownTexts()).toEqual(['only once', 'got it']);
+    expect(received.map((message) => message.text)).toEqual(['only once']);
   });
 
   it('shows unauthorized with the reason when the token does not verify', async () => {
@@ -166,8 +374,7 @@ describe('demo page', () => {
       secret: 'not-the-server-secret-0123456789-0123456789',
       sub: 'mallory',
     });
-    await page.fill('#token', forged);
-    await page.click('#connect');
+    await connectWithToken(forged);
     const status = page.locator('#status[data-state="unauthorized"]');
     await status.waitFor();
     expect(await status.textContent()).toBe(
@@ -176,9 +383,10 @@ describe('demo page', () => {
     // Never accepted and not minted here: the page does not swap in a token of its own.
     expect(await page.locator('#feedback[data-kind="error"]').textContent()).toBe(
       'The server refused the token (invalid_signature); a new one is needed. ' +
-        'Mint a new one or paste another, then Connect.',
+        'Enter your name for a development token, or paste another token.',
     );
     expect(await page.inputValue('#token')).toBe(forged);
+    expect(await page.locator('#token').isVisible()).toBe(true);
   });
 
   it('mints a new token for the same user and connects again when the token expires while connected', async () => {
@@ -190,10 +398,9 @@ describe('demo page', () => {
       name: 'Carol',
       ttlS: 2,
     });
-    await page.fill('#token', shortLived);
-    await page.click('#connect');
+    await connectWithToken(shortLived);
     await page.locator('#status[data-state="connected"]').waitFor();
-    await joinOnPage('lobby');
+    await page.locator('[data-testid="room"][data-room="lobby"][data-joined="true"]').waitFor();
 
     await page
       .locator('#feedback', { hasText: 'The server turned the token down (token_expired)' })
@@ -209,7 +416,7 @@ describe('demo page', () => {
   });
 
   it('sends a test notification to its own user from the button', async () => {
-    await openAndConnect('alice', 'Alice');
+    await signIn('Alice');
     const button = page.locator('#send-test-notification');
     await page.locator('#notifications-state[data-state="live"]').waitFor();
     expect(await button.isEnabled()).toBe(true);
@@ -223,15 +430,17 @@ describe('demo page', () => {
     const configured = await startApp({ env: { NODE_ENV: 'development' } });
     try {
       await page.goto(configured.url);
-      await page.click('#mint-token');
+      await page.fill('#name', 'Alice');
+      await page.press('#name', 'Enter');
       await page
         .locator('#feedback[data-kind="error"]', {
           hasText:
-            'Cannot mint: this server has a configured JWT_SECRET (or JWKS) and mints no dev tokens; paste a token from "npm run token".',
+            'Cannot sign in: this server has a configured JWT_SECRET (or JWKS) and mints no dev tokens; paste a token from "npm run token".',
         })
         .waitFor();
-      await page.fill('#token', await configured.token('alice', { name: 'Alice' }));
-      await page.click('#connect');
+      expect(await page.locator('#token').isVisible()).toBe(true);
+      await page.screenshot({ path: '/tmp/demo-configured-secret.png' });
+      await connectWithToken(await configured.token('alice', { name: 'Alice' }));
       await page.locator('#notifications-state[data-state="live"]').waitFor();
       await page.click('#send-test-notification');
       await page
@@ -239,16 +448,15 @@ describe('demo page', () => {
           hasText: 'Cannot send a test notification: this server has a configured JWT_SECRET',
         })
         .waitFor();
-      await page.screenshot({ path: '/tmp/demo-configured-secret.png' });
     } finally {
       await configured.close();
     }
   });
 
   it('lists notifications pushed to the user on /notifications', async () => {
-    await openAndConnect('alice', 'Alice');
+    await signIn('Alice');
     await page.locator('#notifications-state[data-state="live"]').waitFor();
-    server.app
+    await server.app
       .get(NotificationsService)
       .notifyUser('alice', 'invoice.paid', { invoiceId: 'inv_42' });
     await page
@@ -259,8 +467,7 @@ describe('demo page', () => {
   });
 
   it('after a dropped connection it shows the reconnect attempt and joins its rooms again', async () => {
-    await openAndConnect('alice', 'Alice');
-    await joinOnPage('lobby');
+    await signIn('Alice');
     const bob = await peer('bob', 'Bob', 'lobby');
     await page.locator('[data-testid="presence-user"][data-user-id="bob"]').waitFor();
     await page.evaluate(`
@@ -285,9 +492,7 @@ describe('demo page', () => {
       'connected (websocket)',
     ]);
 
-    await bob
-      .timeout(5000)
-      .emitWithAck(ChatEvent.MessageSend, { room: 'lobby', text: 'welcome back' });
+    await say(bob, 'lobby', 'welcome back');
     await page.getByTestId('message').filter({ hasText: 'welcome back' }).waitFor();
   });
 });
@@ -395,8 +600,7 @@ describe('when the server goes away and comes back', () => {
 
   it('down: drain notice gone once reconnecting failed, presence and rooms unknown; back with another JWT_SECRET: a new token for the same user, rejoined, chatting; back with a configured JWT_SECRET: the page says a new token is needed', async () => {
     // Down.
-    await openAndConnect('alice', 'Alice', app.url);
-    await joinOnPage('lobby');
+    await signIn('Alice', { url: app.url });
     await peer('bob', 'Bob', 'lobby', { url: app.url, secret: SECRET_A });
     await page.locator('#presence[data-known="true"] [data-user-id="bob"]').waitFor();
     await recordDrainBanner();
@@ -415,10 +619,7 @@ describe('when the server goes away and comes back', () => {
     expect(await page.locator('#draining').isHidden()).toBe(true);
     expect(await page.locator('#presence').getAttribute('data-known')).toBe('false');
     expect(await page.getByTestId('presence-state').textContent()).toBe('last known');
-    expect(await page.locator('[data-testid="presence-user"]').allTextContents()).toEqual([
-      'Alice',
-      'Bob',
-    ]);
+    expect(await page.getByTestId('presence-name').allTextContents()).toEqual(['Alice', 'Bob']);
     const lobby = page.locator('[data-testid="room"][data-room="lobby"]');
     expect(await lobby.getAttribute('data-joined')).toBe('unknown');
     expect(await lobby.getByTestId('room-state').textContent()).toBe('rejoins when connected');
@@ -437,15 +638,11 @@ describe('when the server goes away and comes back', () => {
     expect(devTokenRequests).toEqual(['POST']);
     expect(await page.locator('#draining').isHidden()).toBe(true);
     expect(await page.locator('#presence').getAttribute('data-known')).toBe('true');
-    expect(await page.locator('[data-testid="presence-user"]').allTextContents()).toEqual([
-      'Alice',
-    ]);
+    expect(await page.getByTestId('presence-name').allTextContents()).toEqual(['Alice']);
 
     const bob = await peer('bob', 'Bob', 'lobby', { url: app.url, secret: SECRET_B });
     await page.locator('#presence [data-user-id="bob"]').waitFor();
-    await bob
-      .timeout(5000)
-      .emitWithAck(ChatEvent.MessageSend, { room: 'lobby', text: 'you are back' });
+    await say(bob, 'lobby', 'you are back');
     await page.getByTestId('message').filter({ hasText: 'you are back' }).waitFor();
     const received = waitFor<ChatMessage>(bob, ChatEvent.MessageNew);
     await page.fill('#message-text', 'so I am');
@@ -472,7 +669,7 @@ describe('when the server goes away and comes back', () => {
     );
     expect(await page.locator('#feedback[data-kind="error"]').textContent()).toBe(
       'The server refused the token (invalid_signature); a new one is needed. This server has a ' +
-        'configured JWT_SECRET (or JWKS) and mints no dev tokens; paste a token from "npm run token", then Connect.',
+        'configured JWT_SECRET (or JWKS) and mints no dev tokens; paste a token from "npm run token".',
     );
     expect(devTokenRequests).toEqual(['POST']);
     expect(await page.locator('#draining').isHidden()).toBe(true);
@@ -483,5 +680,75 @@ describe('when the server goes away and comes back', () => {
     await page.click('#connect');
     await page.locator('[data-testid="room"][data-room="lobby"][data-joined="true"]').waitFor();
     expect(devTokenRequests).toEqual(['POST']);
+  });
+});
+
+/**
+ * Two instances on one Redis, which keeps the rooms' history: the page's instance restarts
+ * while a peer on the other one goes on talking.
+ */
+describe('when the server restarts while the others go on talking', () => {
+  let instances: SpawnedApp[] = [];
+  let restarted: SpawnedApp | undefined;
+
+  beforeAll(() => {
+    if (!redisAvailable())
+      throw new Error('redis-server is not on PATH: apt-get install redis-server');
+  });
+  beforeEach(async () => {
+    page = await newPage();
+  });
+  afterEach(async () => {
+    await page.close();
+    for (const app of [...instances, restarted]) await app?.stop('SIGKILL');
+  });
+
+  it('the page joins its rooms again with since: what was said while it was away appears once, in order', async () => {
+    const redis = await startRedis();
+    const env = { NODE_ENV: 'test', JWT_SECRET: SECRET_A, REDIS_URL: redis.url };
+    instances = await Promise.all([spawnApp(env), spawnApp(env)]);
+    const [home, other] = instances;
+    const room = newRoom('resume');
+    // What the page sends with room:join, read from its WebSocket frames (`42/chat,<id>[…]`).
+    const joins: unknown[] = [];
+    page.on('websocket', (socket) =>
+      socket.on('framesent', ({ payload }) => {
+        if (typeof payload !== 'string' || !payload.startsWith('42/chat,')) return;
+        const [event, body] = JSON.parse(payload.slice(payload.indexOf('['))) as [string, unknown];
+        if (event === ChatEvent.RoomJoin) joins.push(body);
+      }),
+    );
+
+    await signIn('Alice', { url: home.url });
+    await openRoom(room);
+    const bob = await peer('bob', 'Bob', room, { url: other.url, secret: SECRET_A });
+    for (const text of ['before 1', 'before 2']) await say(bob, room, text);
+    await page.getByTestId('message').filter({ hasText: 'before 2' }).waitFor();
+
+    expect(await home.stop('SIGTERM')).toBe(0);
+    await page.locator('#status[data-state="unreachable"]').waitFor();
+    for (const text of ['away 1', 'away 2', 'away 3']) await say(bob, room, text);
+    await page.screenshot({ path: '/tmp/demo-away.png' });
+
+    joins.length = 0;
+    restarted = await spawnApp({ ...env, PORT: new URL(home.url).port });
+    await page.locator(`[data-testid="room"][data-room="${room}"][data-joined="true"]`).waitFor();
+    await page.getByTestId('message').filter({ hasText: 'away 3' }).waitFor();
+    await say(bob, room, 'after');
+    await page.getByTestId('message').filter({ hasText: 'after' }).waitFor();
+
+    expect(await shownTexts()).toEqual([
+      'before 1',
+      'before 2',
+      'away 1',
+      'away 2',
+      'away 3',
+      'after',
+    ]);
+    expect(await page.getByTestId('system-line').allTextContents()).not.toContain(
+      'Some earlier messages are no longer available; the latest follow.',
+    );
+    expect(joins).toContainEqual({ room, since: { offset: 2, epoch: expect.any(String) } });
+    await page.screenshot({ path: '/tmp/demo-resumed.png' });
   });
 });

@@ -5,6 +5,11 @@ import {
   type ChatClientToServerEvents,
   type ChatMessage,
   type ChatServerToClientEvents,
+  type PresenceChange,
+  type PresenceState,
+  type PresentUser,
+  type SendResult,
+  type TypingChange,
   type UserRef,
 } from '../../chat/chat.events.js';
 import {
@@ -16,6 +21,7 @@ import {
 } from '../../notifications/notifications.events.js';
 import type { Ack, Ok } from '../../gateway/ws-error.js';
 import type { ConnectionState } from './connection-state.js';
+import type { RoomResume } from './room-resume.js';
 import { readClaims } from './token-claims.js';
 
 type ChatSocket = Socket<ChatServerToClientEvents, ChatClientToServerEvents>;
@@ -26,6 +32,7 @@ type NotificationsSocket = Socket<
 
 /** A failed request as the page shows it: a server error ack, a timeout, or "not connected". */
 export interface Problem {
+  readonly ok: false;
   readonly action: string;
   readonly code: string;
   readonly message: string;
@@ -34,9 +41,18 @@ export interface Problem {
 /** What the page hears from a connection; the connection itself never touches the DOM. */
 export interface ConnectionListener {
   onState(state: ConnectionState): void;
+  /** The rooms this connection keeps joined, in the order they were opened. */
   onRooms(rooms: readonly string[]): void;
-  onMessage(message: ChatMessage, own: boolean): void;
-  onPresence(room: string, users: readonly UserRef[]): void;
+  /**
+   * A room was (re)joined: the messages not shown yet, oldest first. `gap`: the server could
+   * not give everything since the last one shown (too many, or its history was lost).
+   */
+  onJoined(room: string, messages: readonly ChatMessage[], gap: boolean): void;
+  onMessage(message: ChatMessage): void;
+  onPresence(room: string, users: readonly PresentUser[]): void;
+  /** Someone else came into the room or left it. */
+  onArrival(change: PresenceChange, arrived: boolean): void;
+  onTyping(change: TypingChange): void;
   onNotification(notification: Notification): void;
   onNotificationsLive(live: boolean): void;
   onDraining(reconnectInMs: number): void;
@@ -56,8 +72,10 @@ export interface ConnectionOptions {
   /** Read on every (re)connection, so a reconnect after expiry picks up a fresh token. */
   readonly token: () => string;
   readonly self: UserRef;
-  /** Rooms to join as soon as the socket connects. */
-  readonly rooms?: readonly string[];
+  /** The page's open rooms and where each was left: joined again, with `since`, on connect. */
+  readonly rooms: RoomResume;
+  /** This user's presence state, sent again to every room it joins. */
+  readonly state: () => PresenceState | undefined;
   /** A short reconnect backoff, for a development server that restarts often. */
   readonly fastReconnect?: boolean;
   /**
@@ -68,6 +86,13 @@ export interface ConnectionOptions {
 }
 
 const ACK_TIMEOUT_MS = 5000;
+/**
+ * With `retries`, Socket.IO sends the socket's requests one at a time, each again when its ack
+ * does not come within `ACK_TIMEOUT_MS` (this many times) and after a reconnection. A message
+ * carries a `clientMsgId`, so a repeat the server already took gets the first ack back and is
+ * neither stored nor shown twice.
+ */
+const RETRIES = 3;
 const EXPIRY_SLACK_MS = 10_000;
 
 function managerOptions(fastReconnect: boolean): Partial<ManagerOptions> {
@@ -87,26 +112,34 @@ function managerOptions(fastReconnect: boolean): Partial<ManagerOptions> {
 }
 
 /**
- * One connection of the page: `/chat` and `/notifications` multiplexed on one Manager.
- * It remembers the joined rooms and joins them again after every reconnection that did not
- * recover the session.
+ * One connection of the page: `/chat` and `/notifications` multiplexed on one Manager. On
+ * every connection that Socket.IO did not recover it joins the page's rooms again, each with
+ * `since` its last message, and hands on each message once, in order.
  */
 export class ChatConnection {
   private readonly manager: Manager;
   private readonly chat: ChatSocket;
   private readonly notifications: NotificationsSocket;
-  private readonly rooms: Set<string>;
-  private readonly presence = new Map<string, Map<string, UserRef>>();
+  private readonly rooms: RoomResume;
+  private readonly presence = new Map<string, Map<string, PresentUser>>();
+  /** Per room, the join this connection made last: a send refused meanwhile waits for it. */
+  private readonly joins = new Map<string, Promise<Problem | undefined>>();
+  private readonly closed: Promise<Problem>;
+  private markClosed: () => void = () => undefined;
   private sentToken = '';
   private acceptedToken: string | undefined;
   private attempt = 0;
-  private closed = false;
+  private isClosed = false;
 
   constructor(
     private readonly options: ConnectionOptions,
     private readonly listener: ConnectionListener,
   ) {
-    this.rooms = new Set(options.rooms);
+    this.rooms = options.rooms;
+    this.closed = new Promise((resolve) => {
+      this.markClosed = () =>
+        resolve(problem('request', 'CLOSED', 'the connection was closed before an answer'));
+    });
     this.manager = new Manager(
       window.location.origin,
       managerOptions(options.fastReconnect ?? false),
@@ -116,7 +149,11 @@ export class ChatConnection {
       send({ token: this.sentToken });
     };
     // `ackTimeout` rather than `socket.timeout()`: the latter loses the ack types.
-    this.chat = this.manager.socket(CHAT_NAMESPACE, { auth, ackTimeout: ACK_TIMEOUT_MS });
+    this.chat = this.manager.socket(CHAT_NAMESPACE, {
+      auth,
+      ackTimeout: ACK_TIMEOUT_MS,
+      retries: RETRIES,
+    });
     this.notifications = this.manager.socket(NOTIFICATIONS_NAMESPACE, { auth });
     this.listenToManager();
     this.listenToChat();
@@ -125,12 +162,14 @@ export class ChatConnection {
 
   open(): void {
     this.listener.onState({ kind: 'connecting' });
+    this.listener.onRooms(this.rooms.rooms());
     this.chat.connect();
     this.notifications.connect();
   }
 
   close(): void {
-    this.closed = true;
+    this.isClosed = true;
+    this.markClosed();
     // A socket that is not connected (retrying, or refused) says nothing when it stops.
     const silent = !this.chat.connected;
     this.chat.disconnect();
@@ -143,34 +182,55 @@ export class ChatConnection {
       });
   }
 
-  async join(room: string): Promise<boolean> {
-    const joined = await this.enter(room);
-    if (joined) this.listener.onRooms(this.joinedRooms());
-    return joined;
+  /** Opens a room: its last messages come with `onJoined`. A refusal is returned, not reported. */
+  async join(room: string): Promise<Problem | undefined> {
+    const opened = this.rooms.rooms().includes(room);
+    const refused = await this.enter(room);
+    if (refused && !opened) this.rooms.forget(room);
+    this.listener.onRooms(this.rooms.rooms());
+    return refused;
   }
 
   async leave(room: string): Promise<boolean> {
     const ack = await this.request(ChatEvent.RoomLeave, () =>
       this.chat.emitWithAck(ChatEvent.RoomLeave, { room }),
     );
-    if (!ack) return false;
-    this.rooms.delete(room);
+    if (!ack.ok) return this.report(ack);
+    this.rooms.forget(room);
     this.presence.delete(room);
-    this.listener.onRooms(this.joinedRooms());
+    this.listener.onRooms(this.rooms.rooms());
     return true;
   }
 
-  async send(room: string, text: string): Promise<boolean> {
-    const ack = await this.request(ChatEvent.MessageSend, () =>
-      this.chat.emitWithAck(ChatEvent.MessageSend, { room, text }),
-    );
-    if (!ack) return false;
-    this.listener.onMessage({ id: ack.id, ts: ack.ts, room, text, from: this.options.self }, true);
-    return true;
+  /**
+   * Sends a message; the caller shows it and then its outcome. The same `clientMsgId` on every
+   * attempt, here and by Socket.IO's retries, keeps it one message.
+   */
+  async send(room: string, text: string, clientMsgId: string): Promise<Ok<SendResult> | Problem> {
+    const attempt = (): Promise<Ok<SendResult> | Problem> =>
+      this.request(ChatEvent.MessageSend, () =>
+        this.chat.emitWithAck(ChatEvent.MessageSend, { room, text, clientMsgId }),
+      );
+    let answer = await attempt();
+    if (!answer.ok && answer.code === 'NOT_IN_ROOM') {
+      // Sent again right after a reconnection, before the room was joined again: once it is.
+      const rejoin = this.joins.get(room);
+      if (rejoin !== undefined && (await rejoin) === undefined) answer = await attempt();
+    }
+    // Not for a room closed meanwhile: recording it would open it again.
+    if (answer.ok && this.rooms.rooms().includes(room)) this.rooms.sent(room, answer.id);
+    return answer;
   }
 
-  private joinedRooms(): string[] {
-    return [...this.rooms];
+  /** Volatile: a typing signal that cannot go now is worth nothing later. */
+  typing(room: string, typing: boolean): void {
+    if (!this.chat.connected || !this.rooms.rooms().includes(room)) return;
+    this.chat.volatile.emit(typing ? ChatEvent.TypingStart : ChatEvent.TypingStop, { room });
+  }
+
+  /** Sets this user's state in every open room (the server keeps it per room). */
+  async setState(state: PresenceState): Promise<void> {
+    await Promise.all(this.rooms.rooms().map((room) => this.sendState(room, state)));
   }
 
   private listenToManager(): void {
@@ -205,7 +265,7 @@ export class ChatConnection {
       this.acceptedToken = this.sentToken;
       listener.onState({ kind: 'connected', transport: this.manager.engine.transport.name });
       if (chat.recovered) this.confirmPresence();
-      else void this.rejoin();
+      else this.rejoin();
     });
     chat.on('disconnect', (reason) => {
       listener.onState({ kind: 'disconnected', reason, willRetry: chat.active });
@@ -221,21 +281,35 @@ export class ChatConnection {
       if (code === 'UNAUTHORIZED') this.tokenRefused(reason);
       else listener.onState({ kind: 'refused', code, reason });
     });
-    chat.on(ChatEvent.MessageNew, (message) => listener.onMessage(message, false));
-    chat.on(ChatEvent.PresenceJoined, ({ room, user }) =>
-      this.updatePresence(room, (users) => users.set(user.id, user)),
+    chat.on(ChatEvent.MessageNew, (message) => {
+      for (const fresh of this.rooms.accept(message)) listener.onMessage(fresh);
+    });
+    chat.on(ChatEvent.PresenceJoined, (change) => {
+      if (this.updatePresence(change.room, (users) => users.set(change.user.id, change.user)))
+        listener.onArrival(change, true);
+    });
+    chat.on(ChatEvent.PresenceLeft, (change) => {
+      if (this.updatePresence(change.room, (users) => users.delete(change.user.id)))
+        listener.onArrival(change, false);
+    });
+    chat.on(ChatEvent.PresenceUpdated, ({ room, user, state }) =>
+      this.updatePresence(room, (users) => users.set(user.id, { ...user, state })),
     );
-    chat.on(ChatEvent.PresenceLeft, ({ room, user }) =>
-      this.updatePresence(room, (users) => users.delete(user.id)),
-    );
+    chat.on(ChatEvent.Typing, (change) => listener.onTyping(change));
+    chat.on(ChatEvent.RoomRemoved, ({ room, reason }) => {
+      this.rooms.forget(room);
+      this.presence.delete(room);
+      listener.onRooms(this.rooms.rooms());
+      listener.onProblem(problem(ChatEvent.RoomRemoved, 'REMOVED', `#${room}: ${reason}`));
+    });
     chat.on(ChatEvent.ServerDraining, ({ reconnectInMs }) => listener.onDraining(reconnectInMs));
     chat.on(ChatEvent.Exception, ({ error }) =>
-      listener.onProblem({ action: 'an event', ...error }),
+      listener.onProblem(problem('an event', error.code, error.message)),
     );
   }
 
   private tokenRefused(reason: string): void {
-    if (this.closed) return;
+    if (this.isClosed) return;
     const token = this.sentToken;
     if (this.options.onTokenRefused === undefined)
       return this.listener.onState({ kind: 'unauthorized', reason });
@@ -244,71 +318,107 @@ export class ChatConnection {
 
   /** A recovered session missed nothing: the presence it holds is current again. */
   private confirmPresence(): void {
-    for (const room of this.rooms)
+    for (const room of this.rooms.rooms())
       this.listener.onPresence(room, [...(this.presence.get(room)?.values() ?? [])]);
   }
 
-  private async rejoin(): Promise<void> {
-    const lost: string[] = [];
-    for (const room of this.rooms) if (!(await this.enter(room))) lost.push(room);
-    for (const room of lost) this.rooms.delete(room);
-    this.listener.onRooms(this.joinedRooms());
+  /** Joins every open room again; one the server no longer lets in is closed. */
+  private rejoin(): void {
+    const rooms = this.rooms.rooms();
+    this.listener.onRooms(rooms);
+    for (const room of rooms)
+      void this.enter(room).then((refused) => {
+        if (refused === undefined) return;
+        this.rooms.forget(room);
+        this.presence.delete(room);
+        this.report(refused);
+        this.listener.onRooms(this.rooms.rooms());
+      });
   }
 
-  private async enter(room: string): Promise<boolean> {
+  private enter(room: string): Promise<Problem | undefined> {
+    const entering = this.enterNow(room);
+    this.joins.set(room, entering);
+    return entering;
+  }
+
+  private async enterNow(room: string): Promise<Problem | undefined> {
     const ack = await this.request(ChatEvent.RoomJoin, () =>
-      this.chat.emitWithAck(ChatEvent.RoomJoin, { room }),
+      this.chat.emitWithAck(ChatEvent.RoomJoin, this.rooms.joinPayload(room)),
     );
-    if (!ack) return false;
-    this.rooms.add(room);
+    if (!ack.ok) {
+      // Only a payload that was sent holds live messages back.
+      if (ack.code !== 'NOT_CONNECTED')
+        for (const held of this.rooms.joinFailed(room)) this.listener.onMessage(held);
+      return ack;
+    }
+    this.listener.onJoined(room, this.rooms.joined(room, ack), ack.recovered === false);
+    const state = this.options.state();
+    if (state !== undefined) await this.sendState(room, state);
     const list = await this.request(ChatEvent.PresenceList, () =>
       this.chat.emitWithAck(ChatEvent.PresenceList, { room }),
     );
-    if (list)
+    if (!list.ok) this.report(list);
+    else
       this.updatePresence(
         room,
         (users) => list.users.forEach((user) => users.set(user.id, user)),
         true,
       );
-    return true;
+    return undefined;
+  }
+
+  private async sendState(room: string, state: PresenceState): Promise<void> {
+    const ack = await this.request(ChatEvent.PresenceUpdate, () =>
+      this.chat.emitWithAck(ChatEvent.PresenceUpdate, { room, state }),
+    );
+    if (!ack.ok) return void this.report(ack);
+    // The others hear `presence:updated`; this socket is not told of its own change.
+    const { id, name } = this.options.self;
+    this.updatePresence(room, (users) => {
+      if (users.has(id)) users.set(id, { id, name, state });
+    });
   }
 
   private updatePresence(
     room: string,
-    change: (users: Map<string, UserRef>) => void,
+    change: (users: Map<string, PresentUser>) => void,
     reset = false,
-  ): void {
-    if (!this.rooms.has(room)) return;
+  ): boolean {
+    if (!this.rooms.rooms().includes(room)) return false;
     const users = reset
-      ? new Map<string, UserRef>()
-      : (this.presence.get(room) ?? new Map<string, UserRef>());
+      ? new Map<string, PresentUser>()
+      : (this.presence.get(room) ?? new Map<string, PresentUser>());
     change(users);
     this.presence.set(room, users);
     this.listener.onPresence(room, [...users.values()]);
+    return true;
   }
 
-  /** Sends one request; a failure of any kind is reported to the page and yields `undefined`. */
+  private report(failure: Problem): false {
+    this.listener.onProblem(failure);
+    return false;
+  }
+
+  /** Sends one request; a failure of any kind comes back as a `Problem`. */
   private async request<T extends object>(
     action: string,
     send: () => Promise<Ack<T>>,
-  ): Promise<Ok<T> | undefined> {
-    if (!this.chat.connected) {
-      this.listener.onProblem({ action, code: 'NOT_CONNECTED', message: 'connect first' });
-      return undefined;
-    }
+  ): Promise<Ok<T> | Problem> {
+    if (!this.chat.connected) return problem(action, 'NOT_CONNECTED', 'connect first');
     try {
-      const ack = await send();
-      if (ack.ok) return ack;
-      this.listener.onProblem({ action, ...ack.error });
+      // Retried requests wait through a reconnection: a closed connection answers them all.
+      const answer = await Promise.race([send(), this.closed]);
+      if (answer.ok) return answer;
+      return 'action' in answer ? answer : problem(action, answer.error.code, answer.error.message);
     } catch (error) {
-      this.listener.onProblem({
-        action,
-        code: 'TIMEOUT',
-        message: error instanceof Error ? error.message : String(error),
-      });
+      return problem(action, 'TIMEOUT', error instanceof Error ? error.message : String(error));
     }
-    return undefined;
   }
+}
+
+function problem(action: string, code: string, message: string): Problem {
+  return { ok: false, action, code, message };
 }
 
 /** Within a few seconds of `exp`: the browser's clock may lag the server's a little. */
