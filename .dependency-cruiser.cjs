@@ -27,6 +27,8 @@ const MAY_IMPORT = {
   chat: [...PLATFORM, 'auth', 'cluster', 'gateway', 'health', 'metrics'],
   notifications: [...PLATFORM, 'cluster', 'gateway', 'metrics'],
   demo: [...PLATFORM, 'auth', 'notifications'],
+  // The service API: what the rest of the backend asks of the features.
+  api: [...PLATFORM, 'chat', 'cluster', 'compat', 'gateway', 'notifications'],
   cli: [...PLATFORM, 'auth', 'chat', 'cluster', 'gateway', 'notifications'],
 };
 

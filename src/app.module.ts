@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { ApiModule } from './api/api.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { ChatModule } from './chat/chat.module.js';
 import { ClusterModule } from './cluster/cluster.module.js';
@@ -32,6 +33,8 @@ export class AppModule {
         ChatModule,
         NotificationsModule,
         DemoModule,
+        // The service API exists only with a key: without one, /api/* is a plain 404.
+        ...(config.apiKey ? [ApiModule] : []),
       ],
     };
   }

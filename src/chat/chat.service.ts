@@ -21,6 +21,7 @@ import {
   type RoomAck,
   type SendAck,
   type SendMessagePayload,
+  type SendResult,
   type UserRef,
 } from './chat.events.js';
 import { MAX_PAGE } from './dto/chat.schemas.js';
@@ -72,8 +73,17 @@ export class ChatService {
     if (history) this.delivery = new RoomDelivery(history, MAX_PAGE, logger);
   }
 
+  private boundNamespace: ChatNamespace | undefined;
+
+  /** The `/chat` namespace, once its gateway is up. */
+  get namespace(): ChatNamespace {
+    if (!this.boundNamespace) throw new Error('the /chat gateway is not initialised yet');
+    return this.boundNamespace;
+  }
+
   /** Announces users whose instance died without them leaving (cluster presence). */
   bindNamespace(namespace: ChatNamespace): void {
+    this.boundNamespace = namespace;
     this.delivery?.bind(namespace);
     this.typing.bind(namespace);
     this.presence.onUsersGone?.((room, users) => {
@@ -160,6 +170,52 @@ export class ChatService {
       this.typing.stop(socket, room, refOf(socket));
       return Promise.resolve({ ok: true as const });
     });
+  }
+
+  /**
+   * A message from the backend rather than from a socket (the service API): stored and
+   * delivered like any other, to every member.
+   */
+  async post(room: string, from: UserRef, text: string): Promise<SendResult> {
+    const ts = Date.now();
+    const message = { id: eventId(ts), room, from, text, ts };
+    if (!this.history || !this.delivery) {
+      this.namespace.to(room).emit(ChatEvent.MessageNew, message);
+      this.emitted.message.inc();
+      return { id: message.id, ts };
+    }
+    const appended = await this.history.append(message, '');
+    this.delivery.receive({ epoch: appended.epoch, sender: '', message: appended.message });
+    this.emitted.message.inc();
+    return { id: message.id, ts, offset: appended.message.offset };
+  }
+
+  /**
+   * Takes this instance's sockets of a user out of a room, each told with `room:removed`;
+   * resolves to how many there were. Other instances are asked by the caller.
+   */
+  async removeHere(userId: string, room: string, reason: string): Promise<number> {
+    const sockets = [...this.namespace.sockets.values()].filter(
+      (socket) => socket.data.user?.id === userId && socket.rooms.has(room) && room !== socket.id,
+    );
+    await Promise.all(
+      sockets.map((socket) =>
+        this.queue.run(socket, async () => {
+          if (!socket.rooms.has(room)) return;
+          this.typing.stop(socket, room, refOf(socket));
+          await socket.leave(room);
+          this.delivery?.release(room);
+          socket.emit(ChatEvent.RoomRemoved, { room, reason });
+          await this.uncount(socket, room);
+        }),
+      ),
+    );
+    return sockets.length;
+  }
+
+  /** Who is in the room, cluster-wide (users from presence). */
+  async members(room: string): Promise<UserRef[]> {
+    return (await this.presence.list(room)).map(({ id, name }) => ({ id, name }));
   }
 
   /**

@@ -51,6 +51,7 @@ describe('loadConfig', () => {
       presence: { ttlS: 60 },
       history: { size: 100, ttlS: 86_400 },
       inbox: { size: 200, ttlS: 2_592_000 },
+      apiKey: undefined,
       log: { level: 'info', format: 'pretty' },
     });
   });
@@ -202,6 +203,7 @@ describe('loadConfig', () => {
       ROOM_HISTORY_TTL_S: '120',
       INBOX_SIZE: '5',
       INBOX_TTL_S: '600',
+      API_KEY: 'k'.repeat(32),
       LOG_LEVEL: 'debug',
       LOG_FORMAT: 'pretty',
     });
@@ -235,6 +237,7 @@ describe('loadConfig', () => {
       presence: { ttlS: 15 },
       history: { size: 20, ttlS: 120 },
       inbox: { size: 5, ttlS: 600 },
+      apiKey: 'k'.repeat(32),
       log: { level: 'debug', format: 'pretty' },
     });
   });

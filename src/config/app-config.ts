@@ -53,6 +53,8 @@ export interface AppConfig {
   readonly history: { readonly size: number; readonly ttlS: number };
   /** Notifications kept per user, and for how long at most. */
   readonly inbox: { readonly size: number; readonly ttlS: number };
+  /** The service API's bearer key; unset: the API is off (its routes do not exist). */
+  readonly apiKey: string | undefined;
   readonly log: { readonly level: string; readonly format: 'pretty' | 'json' };
 }
 
@@ -160,6 +162,7 @@ function buildConfig(env: ParsedEnv, devSecret: () => string): AppConfig {
     presence: { ttlS: env.PRESENCE_TTL_S },
     history: { size: env.ROOM_HISTORY_SIZE, ttlS: env.ROOM_HISTORY_TTL_S },
     inbox: { size: env.INBOX_SIZE, ttlS: env.INBOX_TTL_S },
+    apiKey: env.API_KEY,
     log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT ?? defaults.logFormat },
   };
   return deepFreeze(config);

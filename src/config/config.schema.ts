@@ -50,6 +50,7 @@ export const ENV_SCHEMA = {
   ROOM_HISTORY_TTL_S: envVar({ default: '86400', parse: integer(60, 31_536_000) }),
   INBOX_SIZE: envVar({ default: '200', parse: integer(1, 10_000) }),
   INBOX_TTL_S: envVar({ default: '2592000', parse: integer(60, 31_536_000) }),
+  API_KEY: envVar({ default: undefined, parse: text(32), secret: true }),
   LOG_LEVEL: envVar({
     default: 'info',
     parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),

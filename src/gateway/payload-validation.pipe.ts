@@ -14,12 +14,13 @@ export class PayloadValidationPipe<T> implements PipeTransform<unknown, T> {
     if (result instanceof Promise) {
       throw new TypeError('PayloadValidationPipe needs a synchronous schema');
     }
-    if (result.issues) throw new WsError('VALIDATION', describe(result.issues[0]));
+    if (result.issues) throw new WsError('VALIDATION', describeIssue(result.issues[0]));
     return result.value;
   }
 }
 
-function describe(issue: StandardSchemaV1.Issue | undefined): string {
+/** The first problem as `path: message`. */
+export function describeIssue(issue: StandardSchemaV1.Issue | undefined): string {
   if (!issue) return 'Invalid payload';
   const path = (issue.path ?? [])
     .map((segment) => (typeof segment === 'object' ? segment.key : segment))
