@@ -5,7 +5,7 @@
  * (a standalone Redis, and a Redis Cluster where a user's keys share one slot).
  */
 import type { Socket } from 'socket.io-client';
-import type { InboxItem } from '../src/notifications/inbox/inbox.js';
+import type { InboxItem } from '../src/notifications/notifications.events.js';
 import {
   NOTIFICATIONS_NAMESPACE,
   NotificationEvent,

@@ -1,6 +1,6 @@
 import type { ServerEvents } from '../gateway/server-events.js';
+import type { AppNamespace, AppSocket } from '../gateway/socket-types.js';
 import type { Ack, AckCallback } from '../gateway/ws-error.js';
-import type { InboxItem } from './inbox/inbox.js';
 
 /** The `/notifications` namespace's contract: pushes, and each user's inbox. */
 export const NOTIFICATIONS_NAMESPACE = '/notifications';
@@ -22,6 +22,11 @@ export interface Notification<TData = unknown> {
   readonly type: string;
   readonly data: TData;
   readonly ts: number;
+}
+
+/** A kept notification, with whether its user has read it. */
+export interface InboxItem extends Notification {
+  readonly read: boolean;
 }
 
 export interface InboxListPayload {
@@ -55,3 +60,12 @@ export interface NotificationsServerToClientEvents extends ServerEvents {
   /** On connect, and to every socket of the user whenever the count changes. */
   [NotificationEvent.InboxUnread]: (unread: UnreadCount) => void;
 }
+
+export type NotificationsSocket = AppSocket<
+  NotificationsClientToServerEvents,
+  NotificationsServerToClientEvents
+>;
+export type NotificationsNamespace = AppNamespace<
+  NotificationsClientToServerEvents,
+  NotificationsServerToClientEvents
+>;

@@ -9,7 +9,6 @@ import {
 import type { Logger } from 'pino';
 import { APP_LOGGER } from '../logging/logging.module.js';
 import { Payload, RealtimeGateway } from '../gateway/realtime-gateway.decorator.js';
-import type { AppNamespace, AppSocket } from '../gateway/socket-types.js';
 import { DEFAULT_INBOX_PAGE, InboxListSchema, InboxReadSchema } from './dto/inbox.schemas.js';
 import {
   type InboxListAck,
@@ -18,20 +17,11 @@ import {
   type InboxReadPayload,
   NOTIFICATIONS_NAMESPACE,
   NotificationEvent,
-  type NotificationsClientToServerEvents,
-  type NotificationsServerToClientEvents,
+  type NotificationsNamespace,
+  type NotificationsSocket,
   userRoom,
 } from './notifications.events.js';
 import { NotificationsService } from './notifications.service.js';
-
-export type NotificationsSocket = AppSocket<
-  NotificationsClientToServerEvents,
-  NotificationsServerToClientEvents
->;
-export type NotificationsNamespace = AppNamespace<
-  NotificationsClientToServerEvents,
-  NotificationsServerToClientEvents
->;
 
 /** Puts each socket in its user's room, tells it the unread count, and serves the inbox. */
 @RealtimeGateway(NOTIFICATIONS_NAMESPACE)

@@ -2,11 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { eventId } from '../common/event-id.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { INBOX, type Inbox, type InboxItem } from './inbox/inbox.js';
-import type { NotificationsNamespace } from './notifications.gateway.js';
 import {
   NOTIFICATIONS_NAMESPACE,
   NotificationEvent,
   type Notification,
+  type NotificationsNamespace,
   userRoom,
 } from './notifications.events.js';
 

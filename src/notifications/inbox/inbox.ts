@@ -1,9 +1,6 @@
-import type { Notification } from '../notifications.events.js';
+import type { InboxItem, Notification } from '../notifications.events.js';
 
-/** A kept notification, with whether its user has read it. */
-export interface InboxItem extends Notification {
-  readonly read: boolean;
-}
+export type { InboxItem };
 
 /**
  * Each user's notifications: the newest `INBOX_SIZE` (read or not) for at most `INBOX_TTL_S`
