@@ -69,8 +69,12 @@ export class RealtimeIoAdapter extends IoAdapter {
     private readonly deps: RealtimeAdapterDeps,
   ) {
     super(app);
-    routeGatewayHandlers(routeToRealtimeAdapter);
     const { config, metrics, logger, authenticator, cluster } = deps;
+    // Still correct without it, only slower: said once, loudly, rather than found in a profile.
+    if (!routeGatewayHandlers(routeToRealtimeAdapter))
+      logger.warn(
+        'NestJS no longer has the method the shared handler tables replace: every gateway runs on the stock path (run npm run test:compat)',
+      );
     const userCap = new UserConnectionCap(config.ws.maxConnectionsPerUser);
     this.gate = new HandshakeGate(deps);
     this.admission = new NamespaceAdmission({ authenticator, userCap, metrics, logger });
