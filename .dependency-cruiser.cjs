@@ -24,11 +24,15 @@ const MAY_IMPORT = {
   'socket-server': [...PLATFORM, 'auth', 'compat', 'gateway', 'health', 'metrics'],
   lifecycle: [...PLATFORM, 'cluster', 'health', 'socket-server'],
   // Features: they build on all of the above.
-  chat: [...PLATFORM, 'auth', 'cluster', 'gateway', 'health', 'metrics'],
+  chat: [...PLATFORM, 'auth', 'cluster', 'events', 'gateway', 'health', 'metrics'],
   notifications: [...PLATFORM, 'cluster', 'gateway', 'metrics'],
   demo: [...PLATFORM, 'auth', 'notifications'],
   // The service API: what the rest of the backend asks of the features.
   api: [...PLATFORM, 'chat', 'cluster', 'compat', 'gateway', 'notifications'],
+  // The Socket.IO admin UI: instruments the socket server when turned on.
+  admin: [...PLATFORM, 'cluster', 'compat', 'gateway', 'socket-server'],
+  // Room and user lifecycle events, in process and as signed webhooks.
+  events: [...PLATFORM, 'cluster'],
   cli: [...PLATFORM, 'auth', 'chat', 'cluster', 'gateway', 'notifications'],
 };
 

@@ -52,6 +52,8 @@ describe('loadConfig', () => {
       history: { size: 100, ttlS: 86_400 },
       inbox: { size: 200, ttlS: 2_592_000 },
       apiKey: undefined,
+      adminUi: undefined,
+      webhook: undefined,
       log: { level: 'info', format: 'pretty' },
     });
   });
@@ -101,6 +103,23 @@ describe('loadConfig', () => {
       if (!result.ok) throw new Error(formatConfigIssues(result.issues));
       return result.config;
     }
+  });
+
+  describe('variables that go in pairs', () => {
+    it('refuses one without the other, naming the missing one', () => {
+      expect(issuesOf({ ADMIN_UI_USER: 'ops' }).map((i) => i.variable)).toEqual([
+        'ADMIN_UI_PASSWORD_HASH',
+      ]);
+      expect(issuesOf({ WEBHOOK_SECRET: 's'.repeat(16) }).map((i) => i.variable)).toEqual([
+        'WEBHOOK_URL',
+      ]);
+    });
+
+    it('refuses a password that is not a bcrypt hash, without echoing it', () => {
+      const [issue] = issuesOf({ ADMIN_UI_USER: 'ops', ADMIN_UI_PASSWORD_HASH: 'hunter2' });
+      expect(issue.variable).toBe('ADMIN_UI_PASSWORD_HASH');
+      expect(issue.message).not.toContain('hunter2');
+    });
   });
 
   describe('REDIS_URL without a key', () => {
@@ -204,6 +223,11 @@ describe('loadConfig', () => {
       INBOX_SIZE: '5',
       INBOX_TTL_S: '600',
       API_KEY: 'k'.repeat(32),
+      ADMIN_UI_USER: 'ops',
+      ADMIN_UI_PASSWORD_HASH: `$2b$10$${'a'.repeat(53)}`,
+      ADMIN_UI_READONLY: 'false',
+      WEBHOOK_URL: 'https://hooks.example.com/realtime',
+      WEBHOOK_SECRET: 's'.repeat(16),
       LOG_LEVEL: 'debug',
       LOG_FORMAT: 'pretty',
     });
@@ -238,6 +262,8 @@ describe('loadConfig', () => {
       history: { size: 20, ttlS: 120 },
       inbox: { size: 5, ttlS: 600 },
       apiKey: 'k'.repeat(32),
+      adminUi: { user: 'ops', passwordHash: `$2b$10$${'a'.repeat(53)}`, readonly: false },
+      webhook: { url: 'https://hooks.example.com/realtime', secret: 's'.repeat(16) },
       log: { level: 'debug', format: 'pretty' },
     });
   });

@@ -55,6 +55,12 @@ export interface AppConfig {
   readonly inbox: { readonly size: number; readonly ttlS: number };
   /** The service API's bearer key; unset: the API is off (its routes do not exist). */
   readonly apiKey: string | undefined;
+  /** The Socket.IO admin UI at /admin; undefined: off, and its instrumentation not loaded. */
+  readonly adminUi:
+    | { readonly user: string; readonly passwordHash: string; readonly readonly: boolean }
+    | undefined;
+  /** Where room and user lifecycle events are POSTed, and the key that signs them. */
+  readonly webhook: { readonly url: string; readonly secret: string } | undefined;
   readonly log: { readonly level: string; readonly format: 'pretty' | 'json' };
 }
 
@@ -118,6 +124,18 @@ export function loadConfig(
         'is required with REDIS_URL unless JWT_JWKS_URL is set: every instance must verify the same tokens; expected the same secret of at least 32 characters on every instance (e.g. openssl rand -base64 32)',
     });
   }
+  for (const [a, b] of [
+    ['ADMIN_UI_USER', 'ADMIN_UI_PASSWORD_HASH'],
+    ['WEBHOOK_URL', 'WEBHOOK_SECRET'],
+  ] as const) {
+    // One without the other would quietly leave the feature off.
+    const [hasA, hasB] = [Boolean(env[a]), Boolean(env[b])];
+    if (hasA !== hasB)
+      issues.push({
+        variable: hasA ? b : a,
+        message: `is required with ${hasA ? a : b}; set both, or neither to leave the feature off`,
+      });
+  }
   if (issues.length > 0) return { ok: false, issues };
   return { ok: true, config: buildConfig(parsed as ParsedEnv, devSecret) };
 }
@@ -163,6 +181,18 @@ function buildConfig(env: ParsedEnv, devSecret: () => string): AppConfig {
     history: { size: env.ROOM_HISTORY_SIZE, ttlS: env.ROOM_HISTORY_TTL_S },
     inbox: { size: env.INBOX_SIZE, ttlS: env.INBOX_TTL_S },
     apiKey: env.API_KEY,
+    adminUi:
+      env.ADMIN_UI_USER && env.ADMIN_UI_PASSWORD_HASH
+        ? {
+            user: env.ADMIN_UI_USER,
+            passwordHash: env.ADMIN_UI_PASSWORD_HASH,
+            readonly: env.ADMIN_UI_READONLY === 'true',
+          }
+        : undefined,
+    webhook:
+      env.WEBHOOK_URL && env.WEBHOOK_SECRET
+        ? { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET }
+        : undefined,
     log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT ?? defaults.logFormat },
   };
   return deepFreeze(config);

@@ -1,4 +1,5 @@
 import {
+  bcryptHash,
   type EnvParser,
   integer,
   oneOf,
@@ -51,6 +52,11 @@ export const ENV_SCHEMA = {
   INBOX_SIZE: envVar({ default: '200', parse: integer(1, 10_000) }),
   INBOX_TTL_S: envVar({ default: '2592000', parse: integer(60, 31_536_000) }),
   API_KEY: envVar({ default: undefined, parse: text(32), secret: true }),
+  ADMIN_UI_USER: envVar({ default: undefined, parse: text() }),
+  ADMIN_UI_PASSWORD_HASH: envVar({ default: undefined, parse: bcryptHash, secret: true }),
+  ADMIN_UI_READONLY: envVar({ default: 'true', parse: oneOf('true', 'false') }),
+  WEBHOOK_URL: envVar({ default: undefined, parse: url('https:', 'http:') }),
+  WEBHOOK_SECRET: envVar({ default: undefined, parse: text(16), secret: true }),
   LOG_LEVEL: envVar({
     default: 'info',
     parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),

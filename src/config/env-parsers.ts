@@ -41,6 +41,12 @@ export const url =
     };
   };
 
+/** A bcrypt hash, as `htpasswd -nbB` or `npx bcryptjs` print it (`$2a$`, `$2b$` or `$2y$`). */
+export const bcryptHash: EnvParser<string> = (raw) =>
+  /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/.test(raw)
+    ? { ok: true, value: raw }
+    : { ok: false, expected: 'a bcrypt hash ($2b$10$ and 53 more characters)' };
+
 /** One Redis URL, or several comma-separated ones: the seed nodes of a Redis Cluster. */
 export const redisUrls: EnvParser<readonly string[]> = (raw) => {
   const urls = raw
