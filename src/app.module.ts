@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { EventEmitterModule } from '@nestjs/event-emitter';
 import type { Logger } from 'pino';
 import { ApiModule } from './api/api.module.js';
 import { AuthModule } from './auth/auth.module.js';
@@ -24,6 +25,8 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LoggingModule.forRoot(logger),
         MetricsModule,
+        // In-process events (room and user lifecycle); the app's own @OnEvent listeners too.
+        EventEmitterModule.forRoot(),
         ClusterModule,
         HealthModule,
         AuthModule,

@@ -52,6 +52,7 @@ export class ChatGateway implements OnGatewayInit<ChatNamespace>, OnGatewayConne
 
   handleConnection(socket: ChatSocket): void {
     socket.on('disconnecting', this.onDisconnecting);
+    void this.chat.connected(socket);
     if (socket.recovered) void this.chat.restore(socket);
   }
 

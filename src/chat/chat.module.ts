@@ -4,6 +4,7 @@ import { ClusterModule, REDIS } from '../cluster/cluster.module.js';
 import type { RedisConnections } from '../cluster/redis-connections.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { EventsModule } from '../events/events.module.js';
 import { HealthModule } from '../health/health.module.js';
 import { APP_LOGGER } from '../logging/logging.module.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
@@ -23,7 +24,7 @@ type Deps = [RedisConnections | null, AppConfig, Logger];
 const DEPS = [REDIS, APP_CONFIG, APP_LOGGER];
 
 @Module({
-  imports: [ClusterModule, HealthModule, MetricsModule, RoomAccessModule],
+  imports: [ClusterModule, EventsModule, HealthModule, MetricsModule, RoomAccessModule],
   providers: [
     ChatGateway,
     ChatService,

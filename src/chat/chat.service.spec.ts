@@ -5,8 +5,9 @@ import { APP_LOGGER } from '../logging/logging.module.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { WsError } from '../gateway/ws-error.js';
 import { CHAT_NAMESPACE, ChatEvent, type UserRef } from './chat.events.js';
-import { ChatService, type ChatSocket, MAX_ROOMS_PER_SOCKET } from './chat.service.js';
+import { ChatService, type ChatSocket, MAX_ROOMS_PER_SOCKET, ONLINE } from './chat.service.js';
 import { InMemoryPresenceStore } from './presence/in-memory-presence.store.js';
+import { LifecyclePublisher } from '../events/lifecycle-publisher.js';
 import { RoomAccess } from './access/room-access.js';
 import { ROOM_HISTORY } from './history/room-history.js';
 import { PRESENCE_STORE, type PresenceStore } from './presence/presence.store.js';
@@ -80,6 +81,7 @@ describe('ChatService', () => {
         { provide: RoomAccess, useValue: { mayEnter: () => Promise.resolve(true) } },
         TypingService,
         { provide: TYPING_FEED, useClass: LocalTypingFeed },
+        { provide: LifecyclePublisher, useValue: { publish: () => undefined } },
         { provide: APP_LOGGER, useValue: logger },
       ],
     }).compile();
@@ -106,6 +108,7 @@ describe('ChatService', () => {
         leave: () => Promise.resolve(false),
         list: () => Promise.resolve([]),
         setState: () => Promise.resolve(false),
+        onRoomChange: () => undefined,
       };
       await setup(failing);
       const a = fakeSocket('a1', alice);
@@ -296,7 +299,9 @@ describe('ChatService', () => {
       const a = fakeSocket('a1', alice);
       await chat.join(a.asChat, { room: 'lobby' });
       await chat.leaveAll(a.asChat);
-      expect(leave.mock.calls.map(([room]) => room)).toEqual(['lobby']);
+      expect(leave.mock.calls.map(([room]) => room).filter((room) => room !== ONLINE)).toEqual([
+        'lobby',
+      ]);
     });
 
     it('logs a failing presence store instead of throwing', async () => {
@@ -306,14 +311,15 @@ describe('ChatService', () => {
         leave: () => Promise.reject(failure),
         list: () => Promise.resolve([]),
         setState: () => Promise.resolve(false),
+        onRoomChange: () => undefined,
       };
       await setup(store);
       const a = fakeSocket('a1', alice);
       await chat.join(a.asChat, { room: 'lobby' });
       await chat.join(a.asChat, { room: 'games' });
       await expect(chat.leaveAll(a.asChat)).resolves.toBeUndefined();
-      // One line for the socket, not one per room.
-      expect(logger.warn).toHaveBeenCalledTimes(1);
+      // One line for the socket's rooms, not one per room (and one for its online count).
+      expect(logger.warn).toHaveBeenCalledTimes(2);
       expect(logger.warn).toHaveBeenCalledWith(
         expect.objectContaining({ socketId: 'a1', failed: 2 }),
         expect.any(String),
@@ -331,13 +337,14 @@ describe('ChatService', () => {
         },
         list: () => Promise.resolve([]),
         setState: () => Promise.resolve(false),
+        onRoomChange: () => undefined,
       };
       await setup(store);
       const a = fakeSocket('a1', alice);
       await chat.join(a.asChat, { room: 'lobby' });
       await expect(chat.join(a.asChat, { room: 'broken' })).rejects.toThrow('down');
       await chat.leaveAll(a.asChat);
-      expect(leaves).toEqual(['lobby']);
+      expect(leaves.filter((room) => room !== ONLINE)).toEqual(['lobby']);
     });
 
     it('a socket that disconnected while its join was counted is uncounted at once', async () => {
@@ -357,6 +364,7 @@ describe('ChatService', () => {
         },
         list: () => Promise.resolve([]),
         setState: () => Promise.resolve(false),
+        onRoomChange: () => undefined,
       };
       await setup(store);
       const a = fakeSocket('a1', alice);
@@ -366,7 +374,7 @@ describe('ChatService', () => {
       a.socket.connected = false;
       release(true);
       await joining;
-      expect(leaves).toEqual(['lobby']);
+      expect(leaves.filter((room) => room !== ONLINE)).toEqual(['lobby']);
     });
   });
 });

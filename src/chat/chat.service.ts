@@ -5,6 +5,8 @@ import type { AppNamespace, AppSocket } from '../gateway/socket-types.js';
 import { WsError } from '../gateway/ws-error.js';
 import { APP_LOGGER } from '../logging/logging.module.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { LifecycleEvent } from '../events/lifecycle-events.js';
+import { LifecyclePublisher } from '../events/lifecycle-publisher.js';
 import { RoomAccess } from './access/room-access.js';
 import {
   CHAT_NAMESPACE,
@@ -43,6 +45,11 @@ export const MAX_ROOMS_PER_SOCKET = 50;
 export const RESERVED_ROOM_PREFIX = 'user:';
 /** `room:history` without a `limit`. */
 export const DEFAULT_HISTORY_PAGE = 50;
+/**
+ * Where presence counts each user's `/chat` sockets, for `user.online` and `user.offline`.
+ * Not a valid room name, so no client can join it.
+ */
+export const ONLINE = '@online';
 
 /**
  * Room rules, messages, history, presence and typing for `/chat`; the gateway only validates
@@ -60,6 +67,7 @@ export class ChatService {
     @Inject(ROOM_HISTORY) private readonly history: RoomHistory | null,
     private readonly access: RoomAccess,
     private readonly typing: TypingService,
+    private readonly lifecycle: LifecyclePublisher,
     @Inject(APP_LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
   ) {
@@ -71,6 +79,12 @@ export class ChatService {
       updated: counter(ChatEvent.PresenceUpdated),
     };
     if (history) this.delivery = new RoomDelivery(history, MAX_PAGE, logger);
+    presence.onRoomChange((room, occupied) => {
+      if (room !== ONLINE)
+        lifecycle.publish(occupied ? LifecycleEvent.RoomOccupied : LifecycleEvent.RoomVacated, {
+          room,
+        });
+    });
   }
 
   private boundNamespace: ChatNamespace | undefined;
@@ -87,12 +101,22 @@ export class ChatService {
     this.delivery?.bind(namespace);
     this.typing.bind(namespace);
     this.presence.onUsersGone?.((room, users) => {
+      if (room === ONLINE) {
+        for (const { id } of users)
+          this.lifecycle.publish(LifecycleEvent.UserOffline, { userId: id });
+        return;
+      }
       for (const user of users) {
         namespace.to(room).emit(ChatEvent.PresenceLeft, { room, user });
         this.emitted.left.inc();
       }
     });
     this.presence.onUsersBack?.((room, users) => {
+      if (room === ONLINE) {
+        for (const { id } of users)
+          this.lifecycle.publish(LifecycleEvent.UserOnline, { userId: id });
+        return;
+      }
       for (const user of users) {
         namespace.to(room).emit(ChatEvent.PresenceJoined, { room, user });
         this.emitted.joined.inc();
@@ -235,8 +259,24 @@ export class ChatService {
     }
   }
 
+  /** Counts a new (or recovered) socket as its user's; the first makes the user online. */
+  async connected(socket: ChatSocket): Promise<void> {
+    const user = refOf(socket);
+    try {
+      if (await this.presence.join(ONLINE, user, socket.id))
+        this.lifecycle.publish(LifecycleEvent.UserOnline, { userId: user.id });
+      // It disconnected meanwhile: its leaveAll may have run before this join landed.
+      if (!socket.connected) await this.offline(socket);
+    } catch (error) {
+      this.logger.warn({ err: error, socketId: socket.id }, 'online presence failed');
+    }
+  }
+
   /** Called while the socket is disconnecting: undoes what it is counted in. */
   async leaveAll(socket: ChatSocket): Promise<void> {
+    void this.offline(socket).catch((error: unknown) =>
+      this.logger.warn({ err: error, socketId: socket.id }, 'online presence cleanup failed'),
+    );
     this.typing.stopAll(socket, refOf(socket));
     const rooms = [...(this.counted.get(socket) ?? [])];
     // Once the socket is out of its rooms: rooms nobody here is in are no longer followed.
@@ -336,6 +376,12 @@ export class ChatService {
       this.emitted.message.inc();
     }
     return { ok: true, id: message.id, ts: message.ts, offset: message.offset };
+  }
+
+  private async offline(socket: ChatSocket): Promise<void> {
+    const user = refOf(socket);
+    if (await this.presence.leave(ONLINE, user, socket.id))
+      this.lifecycle.publish(LifecycleEvent.UserOffline, { userId: user.id });
   }
 
   /** FORBIDDEN unless the room's rules let this user in (checked again on every send). */

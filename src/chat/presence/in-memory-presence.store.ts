@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { PresenceState, PresentUser, UserRef } from '../chat.events.js';
-import type { PresenceStore } from './presence.store.js';
+import type { PresenceStore, RoomChangeListener } from './presence.store.js';
 
 interface Member {
   readonly user: UserRef;
@@ -12,6 +12,11 @@ interface Member {
 @Injectable()
 export class InMemoryPresenceStore implements PresenceStore {
   private readonly rooms = new Map<string, Map<string, Member>>();
+  private readonly roomListeners: RoomChangeListener[] = [];
+
+  onRoomChange(listener: RoomChangeListener): void {
+    this.roomListeners.push(listener);
+  }
 
   join(room: string, user: UserRef, socketId: string): Promise<boolean> {
     let members = this.rooms.get(room);
@@ -25,6 +30,7 @@ export class InMemoryPresenceStore implements PresenceStore {
       return Promise.resolve(false);
     }
     members.set(user.id, { user, sockets: new Set([socketId]) });
+    if (members.size === 1) for (const listener of this.roomListeners) listener(room, true);
     return Promise.resolve(true);
   }
 
@@ -34,7 +40,10 @@ export class InMemoryPresenceStore implements PresenceStore {
     if (!members || !member || !member.sockets.delete(socketId)) return Promise.resolve(false);
     if (member.sockets.size > 0) return Promise.resolve(false);
     members.delete(user.id);
-    if (members.size === 0) this.rooms.delete(room);
+    if (members.size === 0) {
+      this.rooms.delete(room);
+      for (const listener of this.roomListeners) listener(room, false);
+    }
     return Promise.resolve(true);
   }
 

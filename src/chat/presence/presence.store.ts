@@ -21,8 +21,14 @@ export interface PresenceStore {
   onUsersGone?(listener: UsersGoneListener): void;
   /** Users present again after the store rewrote lost state (announced as joined). */
   onUsersBack?(listener: UsersGoneListener): void;
+  /**
+   * A room went from nobody to somebody (`occupied`) or back, on any instance: told once per
+   * change, by the store whose write made it.
+   */
+  onRoomChange(listener: RoomChangeListener): void;
 }
 
 export type UsersGoneListener = (room: string, users: UserRef[]) => void;
+export type RoomChangeListener = (room: string, occupied: boolean) => void;
 
 export const PRESENCE_STORE = Symbol('PRESENCE_STORE');

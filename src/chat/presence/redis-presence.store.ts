@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { PresenceState, PresentUser, UserRef } from '../chat.events.js';
-import type { PresenceStore, UsersGoneListener } from './presence.store.js';
+import type { PresenceStore, RoomChangeListener, UsersGoneListener } from './presence.store.js';
 import type { RedisConnections } from '../../cluster/redis-connections.js';
 import { execute, type Reply, Script } from '../../cluster/redis-exec.js';
 
@@ -25,10 +25,12 @@ const roomKeys = (room: string): string[] => [
 const INSTANCES = 'presence:instances';
 const instanceRooms = (id: string): string => `presence:instance:{${id}}:rooms`;
 
+/** 1: the user's first socket in the room; 2: and the room's first user. */
 const JOIN = new Script(`
 redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-return redis.call('HINCRBY', KEYS[1], ARGV[1], 1) == 1 and 1 or 0
+if redis.call('HINCRBY', KEYS[1], ARGV[1], 1) ~= 1 then return 0 end
+return redis.call('HLEN', KEYS[1]) == 1 and 2 or 1
 `);
 
 const LEAVE = new Script(`
@@ -40,7 +42,7 @@ if n > 0 then return 0 end
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[4], ARGV[1])
-return 1
+return redis.call('HLEN', KEYS[1]) == 0 and 2 or 1
 `);
 
 /** Sets a user's state while they are present. ARGV: user, state JSON. */
@@ -59,9 +61,11 @@ return { redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[4]) }
  * Makes this instance's share of a room in Redis match what it really holds (after Redis
  * lost its data, or after this instance was wrongly taken for dead, or a write failed).
  * ARGV: the instance's field prefix, then (user, name, sockets) triples. Returns the users
- * now gone and those present again, each as [id, name, …].
+ * now gone and those present again, each as [id, name, …], and 1 when the room went from
+ * nobody to somebody, -1 the other way, else 0.
  */
 const RESYNC_ROOM = new Script(`
+local before = redis.call('HLEN', KEYS[1])
 local prefix = ARGV[1]
 local want = {}
 for i = 2, #ARGV, 3 do want[ARGV[i]] = { name = ARGV[i + 1], count = tonumber(ARGV[i + 2]) } end
@@ -99,7 +103,10 @@ for user, w in pairs(want) do
   end
   redis.call('HSET', KEYS[2], user, w.name)
 end
-return { gone, back }
+local after = redis.call('HLEN', KEYS[1])
+local change = 0
+if before == 0 and after > 0 then change = 1 elseif before > 0 and after == 0 then change = -1 end
+return { gone, back, change }
 `);
 
 /** Heartbeat in Redis server time; answers 1 when this instance was not listed (Redis lost it, or it was reaped). */
@@ -148,6 +155,7 @@ export class RedisPresenceStore implements PresenceStore {
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly listeners: UsersGoneListener[] = [];
   private readonly joinedListeners: UsersGoneListener[] = [];
+  private readonly roomListeners: RoomChangeListener[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private closed = false;
@@ -180,21 +188,38 @@ export class RedisPresenceStore implements PresenceStore {
     this.joinedListeners.push(listener);
   }
 
+  onRoomChange(listener: RoomChangeListener): void {
+    this.roomListeners.push(listener);
+  }
+
   join(room: string, user: UserRef, socketId: string): Promise<boolean> {
     if (!this.addLocal(room, user, socketId)) return Promise.resolve(false);
     return this.write(room, () =>
       JOIN.run(this.redis.command, roomKeys(room), [user.id, user.name, this.owner(user.id)]),
-    ).catch((error: unknown) => {
-      this.removeLocal(room, user.id, socketId);
-      throw error;
-    });
+    ).then(
+      (reply) => this.changed(room, reply, true),
+      (error: unknown) => {
+        this.removeLocal(room, user.id, socketId);
+        throw error;
+      },
+    );
   }
 
   leave(room: string, user: UserRef, socketId: string): Promise<boolean> {
     if (!this.removeLocal(room, user.id, socketId)) return Promise.resolve(false);
     return this.write(room, () =>
       LEAVE.run(this.redis.command, roomKeys(room), [user.id, this.owner(user.id)]),
-    );
+    ).then((reply) => this.changed(room, reply, false));
+  }
+
+  /** A join or leave reply: 1 the user's first or last socket, 2 the room's too. */
+  private changed(room: string, reply: Reply, joined: boolean): boolean {
+    if (reply === 2) this.roomChanged(room, joined);
+    return reply === 1 || reply === 2;
+  }
+
+  private roomChanged(room: string, occupied: boolean): void {
+    for (const listener of this.roomListeners) listener(room, occupied);
   }
 
   async list(room: string): Promise<PresentUser[]> {
@@ -225,11 +250,12 @@ export class RedisPresenceStore implements PresenceStore {
     const gone = new Map<string, UserRef[]>();
     for (const room of rooms) {
       // A share with nobody in it: the instance's every socket leaves the room.
-      const [left] = (await RESYNC_ROOM.run(this.redis.command, roomKeys(room), [
+      const [left, , change] = (await RESYNC_ROOM.run(this.redis.command, roomKeys(room), [
         `${instanceId}|`,
-      ])) as [string[], string[]];
+      ])) as [string[], string[], number];
       const users = pairs(left);
       if (users.length > 0) gone.set(room, users);
+      if (change === -1) this.roomChanged(room, false);
     }
     await execute(this.redis.command, roomsKey, ['DEL', roomsKey]);
     return gone;
@@ -282,10 +308,12 @@ export class RedisPresenceStore implements PresenceStore {
       const args = [`${this.instanceId}|`];
       for (const [id, member] of members) args.push(id, member.name, String(member.sockets.size));
       try {
-        const [gone, back] = (await RESYNC_ROOM.run(this.redis.command, roomKeys(room), args)) as [
-          string[],
-          string[],
-        ];
+        const [gone, back, change] = (await RESYNC_ROOM.run(
+          this.redis.command,
+          roomKeys(room),
+          args,
+        )) as [string[], string[], number];
+        if (change !== 0) this.roomChanged(room, change === 1);
         const key = instanceRooms(this.instanceId);
         await execute(
           this.redis.command,
@@ -366,9 +394,9 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   /** Runs a write; a failure marks the room for a resync once Redis answers again. */
-  private write(room: string, operation: () => Promise<Reply>): Promise<boolean> {
+  private write(room: string, operation: () => Promise<Reply>): Promise<Reply> {
     const promise = operation().then(
-      (reply) => reply === 1,
+      (reply) => reply,
       (error: unknown) => {
         this.dirty.add(room);
         throw error;
