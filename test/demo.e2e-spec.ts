@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { jest } from '@jest/globals';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import type { Socket } from 'socket.io-client';
 import {
   CHAT_NAMESPACE,
@@ -94,6 +94,11 @@ async function openRoom(room: string, on = page): Promise<void> {
   await on.fill('#room', room);
   await on.click('#join');
   await on.locator(`[data-testid="room"][data-room="${room}"][aria-current="true"]`).waitFor();
+}
+
+/** The bell once it shows `count` unread (the server's count has come). */
+function bell(on: Page, count: number): Locator {
+  return on.locator(`#inbox-toggle[data-count="${count}"]`);
 }
 
 /** The texts of the messages the open conversation shows, top to bottom. */
@@ -415,15 +420,105 @@ describe('demo page', () => {
     });
   });
 
-  it('sends a test notification to its own user from the button', async () => {
-    await signIn('Alice');
-    const button = page.locator('#send-test-notification');
-    await page.locator('#notifications-state[data-state="live"]').waitFor();
-    expect(await button.isEnabled()).toBe(true);
-    await button.click();
-    await page.getByTestId('notification').filter({ hasText: 'demo.test' }).waitFor();
+  it('a bell counts the unread notifications in every tab of the user; the inbox reads as text; reading in one tab clears the badge in the other', async () => {
+    const other = await newPage();
+    try {
+      await signIn('Dana');
+      await signIn('Dana', { on: other });
+      for (const tab of [page, other]) await bell(tab, 0).waitFor();
+      const notifications = server.app.get(NotificationsService);
+      await notifications.notifyUser('dana', 'invoice.paid', { invoiceId: 'inv_42', amount: 120 });
+      await notifications.notifyUser('dana', 'comment.added', { message: 'Bob: looks good to me' });
+      await notifications.notifyUser('dana', 'order.shipped', { orderId: 'ord_9', carrier: 'DHL' });
+      for (const tab of [page, other]) {
+        await bell(tab, 3).waitFor();
+        expect(await tab.getByTestId('unread-badge').textContent()).toBe('3');
+        expect(await tab.locator('#inbox-toggle').getAttribute('aria-label')).toBe(
+          'Notifications, 3 unread',
+        );
+        expect(await tab.locator('#unread-status').textContent()).toBe('3 unread notifications');
+      }
+      await other.screenshot({ path: '/tmp/demo-bell-3.png' });
+
+      await page.click('#inbox-toggle');
+      const texts = page.getByTestId('inbox-text');
+      await texts.nth(2).waitFor();
+      expect(await texts.allTextContents()).toEqual([
+        'order.shipped — order ord_9, carrier DHL',
+        'comment.added — Bob: looks good to me',
+        'invoice.paid — invoice inv_42, amount 120',
+      ]);
+      expect(await page.locator('#inbox-list time').allTextContents()).toEqual([
+        'just now',
+        'just now',
+        'just now',
+      ]);
+      expect(await page.locator('#inbox-list [data-read="false"]').count()).toBe(3);
+      expect(await page.locator('#inbox-summary').textContent()).toBe('3 unread');
+      await page.screenshot({ path: '/tmp/demo-bell-open.png' });
+
+      await page.getByRole('button', { name: 'Unread: comment.added' }).click();
+      await page.locator('[data-read="true"]', { hasText: 'comment.added' }).waitFor();
+      for (const tab of [page, other]) await bell(tab, 2).waitFor();
+
+      await page.click('#mark-all-read');
+      await bell(other, 0).waitFor();
+      expect(await other.getByTestId('unread-badge').isHidden()).toBe(true);
+      await page.locator('#inbox-list:not(:has([data-read="false"]))').waitFor();
+      await bell(page, 0).waitFor();
+      expect(await page.locator('#mark-all-read').isDisabled()).toBe(true);
+      expect(await page.locator('#inbox-summary').textContent()).toBe('all read');
+      await page.screenshot({ path: '/tmp/demo-bell-read.png' });
+      await other.screenshot({ path: '/tmp/demo-bell-cleared.png' });
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('counts a notification sent while the user had no page open once a page opens', async () => {
+    await signIn('Erin');
+    await bell(page, 0).waitFor();
+    await page.close();
+
+    await server.app
+      .get(NotificationsService)
+      .notifyUser('erin', 'invoice.overdue', { invoiceId: 'inv_7', daysLate: 3 });
+    page = await newPage();
+    await signIn('Erin');
+    await bell(page, 1).waitFor();
+    await page.click('#inbox-toggle');
+    await page
+      .locator('[data-testid="inbox-item"][data-read="false"]', {
+        hasText: 'invoice.overdue — invoice inv_7, days late 3',
+      })
+      .waitFor();
+    await page.screenshot({ path: '/tmp/demo-bell-while-away.png' });
+  });
+
+  it('sends a test notification from the open inbox with the development button; new ones come in at the top, unread', async () => {
+    await signIn('Frank');
+    await bell(page, 0).waitFor();
+    await page.click('#inbox-toggle');
+    await page.locator('#inbox-list[data-empty="No notifications yet."]').waitFor();
+    await page.click('#send-test-notification');
+    await page
+      .locator('[data-testid="inbox-item"][data-read="false"]', {
+        hasText: 'demo.test — A test notification from POST /dev/notify',
+      })
+      .waitFor();
+    await bell(page, 1).waitFor();
     await page.locator('#feedback', { hasText: 'Sent a test notification (demo.test)' }).waitFor();
-    await page.screenshot({ path: '/tmp/demo-notification.png' });
+
+    await server.app
+      .get(NotificationsService)
+      .notifyUser('frank', 'invoice.paid', { invoiceId: 'inv_42' });
+    await bell(page, 2).waitFor();
+    await page.getByTestId('inbox-text').nth(1).waitFor();
+    expect(await page.getByTestId('inbox-text').allTextContents()).toEqual([
+      'invoice.paid — invoice inv_42',
+      'demo.test — A test notification from POST /dev/notify',
+    ]);
+    await page.screenshot({ path: '/tmp/demo-bell-dev.png' });
   });
 
   it('on a server with a configured JWT_SECRET, says so instead of minting or notifying', async () => {
@@ -441,7 +536,8 @@ describe('demo page', () => {
       expect(await page.locator('#token').isVisible()).toBe(true);
       await page.screenshot({ path: '/tmp/demo-configured-secret.png' });
       await connectWithToken(await configured.token('alice', { name: 'Alice' }));
-      await page.locator('#notifications-state[data-state="live"]').waitFor();
+      await bell(page, 0).waitFor();
+      await page.click('#inbox-toggle');
       await page.click('#send-test-notification');
       await page
         .locator('#feedback[data-kind="error"]', {
@@ -451,19 +547,6 @@ describe('demo page', () => {
     } finally {
       await configured.close();
     }
-  });
-
-  it('lists notifications pushed to the user on /notifications', async () => {
-    await signIn('Alice');
-    await page.locator('#notifications-state[data-state="live"]').waitFor();
-    await server.app
-      .get(NotificationsService)
-      .notifyUser('alice', 'invoice.paid', { invoiceId: 'inv_42' });
-    await page
-      .getByTestId('notification')
-      .filter({ hasText: 'invoice.paid' })
-      .filter({ hasText: 'inv_42' })
-      .waitFor();
   });
 
   it('after a dropped connection it shows the reconnect attempt and joins its rooms again', async () => {

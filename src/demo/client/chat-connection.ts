@@ -13,9 +13,11 @@ import {
   type UserRef,
 } from '../../chat/chat.events.js';
 import {
+  type InboxItem,
+  type InboxListPayload,
+  type InboxReadPayload,
   NOTIFICATIONS_NAMESPACE,
   NotificationEvent,
-  type Notification,
   type NotificationsClientToServerEvents,
   type NotificationsServerToClientEvents,
 } from '../../notifications/notifications.events.js';
@@ -53,10 +55,21 @@ export interface ConnectionListener {
   /** Someone else came into the room or left it. */
   onArrival(change: PresenceChange, arrived: boolean): void;
   onTyping(change: TypingChange): void;
-  onNotification(notification: Notification): void;
-  onNotificationsLive(live: boolean): void;
   onDraining(reconnectInMs: number): void;
   onProblem(problem: Problem): void;
+}
+
+/** What the page hears from `/notifications`. */
+export interface InboxListener {
+  /** The user's unread count: on connect, and after every change made from any of its tabs. */
+  onUnread(count: number): void;
+  onNotificationsLive(live: boolean): void;
+}
+
+/** The inbox as a connection serves it; a failure of any kind comes back as a `Problem`. */
+export interface InboxRequests {
+  inboxList(payload: InboxListPayload): Promise<Ok<{ notifications: InboxItem[] }> | Problem>;
+  inboxRead(payload: InboxReadPayload): Promise<Ok<{ unread: number }> | Problem>;
 }
 
 /** The server turned the token down: refused on a (re)connection, or expired while connected. */
@@ -116,7 +129,7 @@ function managerOptions(fastReconnect: boolean): Partial<ManagerOptions> {
  * every connection that Socket.IO did not recover it joins the page's rooms again, each with
  * `since` its last message, and hands on each message once, in order.
  */
-export class ChatConnection {
+export class ChatConnection implements InboxRequests {
   private readonly manager: Manager;
   private readonly chat: ChatSocket;
   private readonly notifications: NotificationsSocket;
@@ -134,6 +147,7 @@ export class ChatConnection {
   constructor(
     private readonly options: ConnectionOptions,
     private readonly listener: ConnectionListener,
+    private readonly inbox: InboxListener,
   ) {
     this.rooms = options.rooms;
     this.closed = new Promise((resolve) => {
@@ -154,7 +168,11 @@ export class ChatConnection {
       ackTimeout: ACK_TIMEOUT_MS,
       retries: RETRIES,
     });
-    this.notifications = this.manager.socket(NOTIFICATIONS_NAMESPACE, { auth });
+    // No retries: a list or a read that timed out is asked for again by the user's next click.
+    this.notifications = this.manager.socket(NOTIFICATIONS_NAMESPACE, {
+      auth,
+      ackTimeout: ACK_TIMEOUT_MS,
+    });
     this.listenToManager();
     this.listenToChat();
     this.listenToNotifications();
@@ -233,6 +251,22 @@ export class ChatConnection {
     await Promise.all(this.rooms.rooms().map((room) => this.sendState(room, state)));
   }
 
+  inboxList(payload: InboxListPayload): Promise<Ok<{ notifications: InboxItem[] }> | Problem> {
+    return this.request(
+      NotificationEvent.InboxList,
+      () => this.notifications.emitWithAck(NotificationEvent.InboxList, payload),
+      this.notifications,
+    );
+  }
+
+  inboxRead(payload: InboxReadPayload): Promise<Ok<{ unread: number }> | Problem> {
+    return this.request(
+      NotificationEvent.InboxRead,
+      () => this.notifications.emitWithAck(NotificationEvent.InboxRead, payload),
+      this.notifications,
+    );
+  }
+
   private listenToManager(): void {
     this.manager.on('reconnect_attempt', (attempt) => {
       this.attempt = attempt;
@@ -251,12 +285,10 @@ export class ChatConnection {
   }
 
   private listenToNotifications(): void {
-    const { notifications, listener } = this;
-    notifications.on('connect', () => listener.onNotificationsLive(true));
-    notifications.on('disconnect', () => listener.onNotificationsLive(false));
-    notifications.on(NotificationEvent.Notification, (notification) =>
-      listener.onNotification(notification),
-    );
+    const { notifications, inbox } = this;
+    notifications.on('connect', () => inbox.onNotificationsLive(true));
+    notifications.on('disconnect', () => inbox.onNotificationsLive(false));
+    notifications.on(NotificationEvent.InboxUnread, ({ count }) => inbox.onUnread(count));
   }
 
   private listenToChat(): void {
@@ -400,12 +432,13 @@ export class ChatConnection {
     return false;
   }
 
-  /** Sends one request; a failure of any kind comes back as a `Problem`. */
+  /** Sends one request on `socket`; a failure of any kind comes back as a `Problem`. */
   private async request<T extends object>(
     action: string,
     send: () => Promise<Ack<T>>,
+    socket: { readonly connected: boolean } = this.chat,
   ): Promise<Ok<T> | Problem> {
-    if (!this.chat.connected) return problem(action, 'NOT_CONNECTED', 'connect first');
+    if (!socket.connected) return problem(action, 'NOT_CONNECTED', 'connect first');
     try {
       // Retried requests wait through a reconnection: a closed connection answers them all.
       const answer = await Promise.race([send(), this.closed]);

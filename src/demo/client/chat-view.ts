@@ -6,16 +6,14 @@ import type {
   TypingChange,
   UserRef,
 } from '../../chat/chat.events.js';
-import type { Notification } from '../../notifications/notifications.events.js';
 import type { ConnectionListener, Problem } from './chat-connection.js';
 import { type ConnectionState, describeState } from './connection-state.js';
-import { appendBounded, create, element, formatTime } from './dom.js';
+import { create, element } from './dom.js';
 import { MessageLog } from './message-log.js';
 import { dmPeer, dmUsers } from './rooms.js';
 import { describeStatus } from './status.js';
 import { TypingBoard } from './typing.js';
 
-const MAX_NOTIFICATIONS = 50;
 /** An information line goes by itself after this long; an error stays until dismissed. */
 const INFO_MS = 10_000;
 /** How close to the bottom counts as reading the newest messages (they then stay in view). */
@@ -47,13 +45,8 @@ export class ChatView implements ConnectionListener {
   private readonly presenceList = element('presence', HTMLUListElement);
   private readonly presenceRoom = element('presence-room', HTMLElement);
   private readonly presenceState = element('presence-state', HTMLElement);
-  private readonly notifications = element('notifications', HTMLOListElement);
-  private readonly notificationsState = element('notifications-state', HTMLElement);
   private readonly whenConnected = document.querySelectorAll<HTMLButtonElement | HTMLSelectElement>(
     '[data-needs-connection]',
-  );
-  private readonly whenNotificationsLive = document.querySelectorAll<HTMLButtonElement>(
-    '[data-needs-notifications]',
   );
 
   private self: UserRef | undefined;
@@ -74,7 +67,6 @@ export class ChatView implements ConnectionListener {
   constructor(private readonly actions: ViewActions) {
     element('dismiss-feedback', HTMLButtonElement).addEventListener('click', () => this.info(''));
     this.onState({ kind: 'idle' });
-    this.onNotificationsLive(false);
   }
 
   get activeRoom(): string | undefined {
@@ -222,23 +214,6 @@ export class ChatView implements ConnectionListener {
   onTyping(change: TypingChange): void {
     this.typing.apply(change);
     this.renderTyping();
-  }
-
-  onNotification(notification: Notification): void {
-    const item = create(
-      'li',
-      { testId: 'notification' },
-      create('time', { text: formatTime(notification.ts), className: 'muted' }),
-      create('strong', { text: notification.type }),
-      create('code', { text: JSON.stringify(notification.data) ?? '' }),
-    );
-    appendBounded(this.notifications, item, MAX_NOTIFICATIONS);
-  }
-
-  onNotificationsLive(live: boolean): void {
-    this.notificationsState.dataset['state'] = live ? 'live' : 'offline';
-    this.notificationsState.textContent = live ? 'live' : 'offline';
-    for (const button of this.whenNotificationsLive) button.disabled = !live;
   }
 
   onDraining(): void {

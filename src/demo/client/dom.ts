@@ -30,13 +30,6 @@ export function create<K extends keyof HTMLElementTagNameMap>(
   return created;
 }
 
-/** Appends to a list, drops the oldest items past `max`, and keeps the newest in view. */
-export function appendBounded(list: HTMLElement, item: HTMLElement, max: number): void {
-  list.append(item);
-  while (list.children.length > max) list.firstElementChild?.remove();
-  item.scrollIntoView({ block: 'nearest' });
-}
-
 export function formatTime(ts: number): string {
   return new Date(ts).toLocaleTimeString([], {
     hour: '2-digit',

@@ -3,6 +3,7 @@ import { ChatConnection, type TokenRefusal } from './chat-connection.js';
 import { ChatView } from './chat-view.js';
 import { DevRoutesUnavailable, mintDevToken, sendDevNotification } from './dev-token.js';
 import { element } from './dom.js';
+import { InboxView } from './inbox-view.js';
 import { RoomResume } from './room-resume.js';
 import { dmRoom } from './rooms.js';
 import { isStatus, type Status } from './status.js';
@@ -40,6 +41,11 @@ const view = new ChatView({
   retry: (room, clientMsgId, text) => void deliver(room, text, clientMsgId),
   selected: () => typing.stop(),
 });
+const inbox = new InboxView({
+  connection: () => connection,
+  sendTest: () => void notifyMe(),
+  problem: (problem) => view.onProblem(problem),
+});
 
 nameField.value = remembered() ?? '';
 element('sign-in-form', HTMLFormElement).addEventListener('submit', (event) => {
@@ -58,10 +64,6 @@ element('send-form', HTMLFormElement).addEventListener('submit', (event) => {
 });
 textField.addEventListener('input', () => typing.typed(view.activeRoom, textField.value === ''));
 statusField.addEventListener('change', () => void changeStatus());
-element('send-test-notification', HTMLButtonElement).addEventListener(
-  'click',
-  () => void notifyMe(),
-);
 
 /** Enter: the server mints a development token for this name, and the page connects with it. */
 async function signIn(): Promise<void> {
@@ -91,7 +93,10 @@ function connect(): void {
     return;
   }
   const user: UserRef = { id: claims.sub, name: claims.name };
-  if (self?.id !== user.id) rooms = new RoomResume();
+  if (self?.id !== user.id) {
+    rooms = new RoomResume();
+    inbox.reset();
+  }
   self = user;
   if (rooms.rooms().length === 0) rooms.open(FIRST_ROOM);
   connection?.close();
@@ -106,6 +111,7 @@ function connect(): void {
       onTokenRefused: (refusal) => void renew(opened, refusal),
     },
     view,
+    inbox,
   );
   connection = opened;
   opened.open();
@@ -168,6 +174,7 @@ function signOut(): void {
   statusField.value = status;
   view.showStatus(status);
   view.reset();
+  inbox.reset();
   view.showSignIn();
   view.info('');
 }
