@@ -220,7 +220,9 @@ describe("a socket's operations run in the order it sent them", () => {
           order.push(event);
           return result;
         });
-      // Emitted in one tick: on polling they leave in one POST.
+      // A packet in flight first: on polling, the five emitted next wait for it and then leave
+      // together in one POST, so the server has them all before the join is done.
+      const busy = emit(ChatEvent.TypingStop, { room: 'not-joined' });
       const [joined, typing, listed, sent, history] = await Promise.all([
         emit<JoinResult>(ChatEvent.RoomJoin, { room }),
         emit(ChatEvent.TypingStart, { room }),
@@ -228,7 +230,9 @@ describe("a socket's operations run in the order it sent them", () => {
         emit<SendResult>(ChatEvent.MessageSend, { room, text: 'first words' }),
         emit<{ messages: ChatMessage[] }>(ChatEvent.RoomHistory, { room }),
       ]);
+      await busy;
       expect(order).toEqual([
+        ChatEvent.TypingStop,
         ChatEvent.RoomJoin,
         ChatEvent.TypingStart,
         ChatEvent.PresenceList,

@@ -70,6 +70,8 @@ class Peer {
   connects: number[] = [];
   /** `socket.recovered` on each connect after the first. */
   recoveries: boolean[] = [];
+  /** Each re-join with `since`: whether the server had everything after it. */
+  readonly resumed: boolean[] = [];
   private readonly agent: Agent;
   private readonly resume = new RoomResume();
   private lastSeq = new Map<string, number>();
@@ -181,14 +183,16 @@ class Peer {
   }
 
   private async join(): Promise<void> {
+    const payload = this.resume.joinPayload(this.room);
     const result = (await this.socket
       .timeout(ACK_TIMEOUT_MS)
-      .emitWithAck(ChatEvent.RoomJoin, this.resume.joinPayload(this.room))
+      .emitWithAck(ChatEvent.RoomJoin, payload)
       .catch(() => undefined)) as Ack<JoinResult> | undefined;
     if (!result?.ok) {
       for (const message of this.resume.joinFailed(this.room)) this.onMessage(message);
       return;
     }
+    if (payload.since) this.resumed.push(result.recovered === true);
     for (const message of this.resume.joined(this.room, result)) this.onMessage(message);
     if (this.socket.connected) this.inRoom = true;
   }
@@ -399,7 +403,10 @@ describe.each(['streams', 'sharded', 'pubsub'] as const)(
       expect(peers.filter((peer) => !drained.includes(peer) && peer.drainNotices > 0)).toEqual([]);
       // Users who moved were never announced offline and back.
       expect(presenceFlaps).toBe(0);
-      // Room history: whatever a member missed while it moved comes with its re-join.
+      // Room history: whatever a member missed while it moved comes with its re-join, as what
+      // followed its last offset (not as a last page that happened to cover the gap).
+      expect(drained.every((peer) => peer.resumed.length >= 1)).toBe(true);
+      expect(peers.flatMap((peer) => peer.resumed).filter((whole) => !whole)).toEqual([]);
       expect(lost).toBe(0);
       expect(duplicated).toBe(0);
       expect(outOfOrder).toBe(0);

@@ -245,12 +245,29 @@ describe.each(topologies)('room history, $label', ({ instances: count, redis }) 
       const sender = await chatClient(on(0), 'before-flush');
       const first = await ack<JoinResult>(sender, ChatEvent.RoomJoin, { room: name });
       if (!first.ok) throw new Error(first.error.code);
+      const member = await chatClient(on(2), 'stays-in');
+      await ack(member, ChatEvent.RoomJoin, { room: name });
+      const live = record<ChatMessage>(member, ChatEvent.MessageNew);
       for (let i = 0; i < 3; i++) await send(sender, name, `old ${i}`);
       const admin = createClient({ url: redisUrl });
       await admin.connect();
       await admin.flushAll();
       admin.destroy();
       await send(sender, name, 'new 0');
+      await send(sender, name, 'new 1');
+      // A member already in the room follows the new epoch live, from its first offset.
+      await eventually(
+        () => live.length,
+        (n) => n === 5,
+        5000,
+      );
+      expect(live.map((m) => `${m.offset}:${m.text}`)).toEqual([
+        '1:old 0',
+        '2:old 1',
+        '3:old 2',
+        '1:new 0',
+        '2:new 1',
+      ]);
       const comeback = await chatClient(on(1), 'after-flush');
       const resumed = await ack<JoinResult>(comeback, ChatEvent.RoomJoin, {
         room: name,
@@ -259,7 +276,7 @@ describe.each(topologies)('room history, $label', ({ instances: count, redis }) 
       if (!resumed.ok) throw new Error(resumed.error.code);
       expect(resumed.recovered).toBe(false);
       expect(resumed.epoch).not.toBe(first.epoch);
-      expect(resumed.messages!.map((m) => m.text)).toEqual(['new 0']);
+      expect(resumed.messages!.map((m) => m.text)).toEqual(['new 0', 'new 1']);
       expect(resumed.messages![0].offset).toBe(1);
     });
   }

@@ -84,7 +84,7 @@ export class ChatGateway implements OnGatewayInit<ChatNamespace>, OnGatewayConne
   send(
     @ConnectedSocket() socket: ChatSocket,
     @Payload(SendMessageSchema) payload: SendMessagePayload,
-  ): Promise<SendAck> {
+  ): SendAck | Promise<SendAck> {
     return this.chat.send(socket, payload);
   }
 
@@ -108,7 +108,7 @@ export class ChatGateway implements OnGatewayInit<ChatNamespace>, OnGatewayConne
   typingStart(
     @ConnectedSocket() socket: ChatSocket,
     @Payload(RoomSchema) { room }: RoomPayload,
-  ): Promise<OkAck> {
+  ): OkAck | Promise<OkAck> {
     return this.chat.typingStart(socket, room);
   }
 
@@ -116,7 +116,7 @@ export class ChatGateway implements OnGatewayInit<ChatNamespace>, OnGatewayConne
   typingStop(
     @ConnectedSocket() socket: ChatSocket,
     @Payload(RoomSchema) { room }: RoomPayload,
-  ): Promise<OkAck> {
+  ): OkAck | Promise<OkAck> {
     return this.chat.typingStop(socket, room);
   }
 }

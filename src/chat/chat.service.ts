@@ -142,7 +142,7 @@ export class ChatService {
     });
   }
 
-  send(socket: ChatSocket, payload: SendMessagePayload): Promise<SendAck> {
+  send(socket: ChatSocket, payload: SendMessagePayload): SendAck | Promise<SendAck> {
     return this.queue.run(socket, () => this.sendNow(socket, payload));
   }
 
@@ -180,19 +180,19 @@ export class ChatService {
   }
 
   /** Queued like the rest, so a typing:start right behind its room:join finds the socket in. */
-  typingStart(socket: ChatSocket, room: string): Promise<OkAck> {
-    return this.queue.run(socket, () => {
+  typingStart(socket: ChatSocket, room: string): OkAck | Promise<OkAck> {
+    return this.queue.run(socket, (): OkAck => {
       this.assertMember(socket, room);
       this.typing.start(socket, room, refOf(socket));
-      return Promise.resolve({ ok: true as const });
+      return { ok: true };
     });
   }
 
-  typingStop(socket: ChatSocket, room: string): Promise<OkAck> {
-    return this.queue.run(socket, () => {
+  typingStop(socket: ChatSocket, room: string): OkAck | Promise<OkAck> {
+    return this.queue.run(socket, (): OkAck => {
       this.assertMember(socket, room);
       this.typing.stop(socket, room, refOf(socket));
-      return Promise.resolve({ ok: true as const });
+      return { ok: true };
     });
   }
 
@@ -247,15 +247,25 @@ export class ChatService {
    * was removed when it disconnected: count it again, and announce users who come back.
    */
   async restore(socket: ChatSocket): Promise<void> {
+    const rooms = [...socket.rooms].filter((room) => room !== socket.id);
+    // Followed from this turn, before anything is awaited: a message sent as soon as the
+    // client sees its connect must find this instance listening.
+    const following = this.delivery && this.history ? rooms : [];
+    for (const room of following) this.delivery!.beginJoin(socket, room);
     try {
-      for (const room of socket.rooms) {
-        if (!socket.connected) return;
-        if (room === socket.id) continue;
+      for (const room of rooms) {
+        if (!socket.connected) break;
         await this.count(socket, room);
-        await this.follow(socket, room);
+      }
+      for (const room of following) {
+        const page = await this.history!.latest(room, 0);
+        this.delivery!.completeJoin(socket, room, page, { acked: false });
       }
     } catch (error) {
       this.logger.warn({ err: error, socketId: socket.id }, 'presence restore failed');
+    } finally {
+      // Those not completed (a failure, or the socket went): no longer waited for.
+      for (const room of following) this.delivery!.abortJoin(socket, room, { ifPending: true });
     }
   }
 
@@ -317,21 +327,6 @@ export class ChatService {
     }
   }
 
-  /**
-   * Makes this instance hand the room's messages on to a socket that is in it without a join
-   * (one Socket.IO recovered): from now on; what it missed comes with its re-join's `since`.
-   */
-  private async follow(socket: ChatSocket, room: string): Promise<void> {
-    if (!this.delivery || !this.history) return;
-    this.delivery.beginJoin(socket, room);
-    try {
-      this.delivery.completeJoin(socket, room, await this.history.latest(room, 0));
-    } catch (error) {
-      this.delivery.abortJoin(socket, room);
-      throw error;
-    }
-  }
-
   /** What a join ack carries: nothing, the last `history`, or what came after `since`. */
   private async pageFor(
     room: string,
@@ -351,12 +346,22 @@ export class ChatService {
     return { page: await store.latest(room, MAX_PAGE), recovered: false };
   }
 
-  private async sendNow(
+  /** Synchronous where it can be (history off, no async room rule): no promise per message. */
+  private sendNow(socket: ChatSocket, payload: SendMessagePayload): SendAck | Promise<SendAck> {
+    this.assertMember(socket, payload.room);
+    const allowed = this.access.mayEnter(socket.data.user, payload.room);
+    if (allowed === true) return this.deliverMessage(socket, payload);
+    if (allowed === false) throw forbidden(payload.room);
+    return allowed.then((yes) => {
+      if (!yes) throw forbidden(payload.room);
+      return this.deliverMessage(socket, payload);
+    });
+  }
+
+  private deliverMessage(
     socket: ChatSocket,
     { room, text, clientMsgId }: SendMessagePayload,
-  ): Promise<SendAck> {
-    this.assertMember(socket, room);
-    await this.admit(socket, room);
+  ): SendAck | Promise<SendAck> {
     const ts = Date.now();
     const id = eventId(ts);
     const from = refOf(socket);
@@ -365,17 +370,17 @@ export class ChatService {
       this.emitted.message.inc();
       return { ok: true, id, ts };
     }
-    const appended = await this.history.append(
-      { id, room, from, text, ts },
-      socket.id,
-      clientMsgId === undefined ? undefined : dedupeKey(from.id, clientMsgId),
-    );
-    const { message } = appended;
-    if (!appended.duplicate) {
-      this.delivery.receive({ epoch: appended.epoch, sender: socket.id, message });
-      this.emitted.message.inc();
-    }
-    return { ok: true, id: message.id, ts: message.ts, offset: message.offset };
+    const delivery = this.delivery;
+    const dedupe = clientMsgId === undefined ? undefined : dedupeKey(from.id, clientMsgId);
+    return this.history
+      .append({ id, room, from, text, ts }, socket.id, dedupe)
+      .then(({ epoch, message, duplicate }) => {
+        if (!duplicate) {
+          delivery.receive({ epoch, sender: socket.id, message });
+          this.emitted.message.inc();
+        }
+        return { ok: true as const, id: message.id, ts: message.ts, offset: message.offset };
+      });
   }
 
   private async offline(socket: ChatSocket): Promise<void> {
@@ -386,8 +391,7 @@ export class ChatService {
 
   /** FORBIDDEN unless the room's rules let this user in (checked again on every send). */
   private async admit(socket: ChatSocket, room: string): Promise<void> {
-    if (!(await this.access.mayEnter(socket.data.user, room)))
-      throw new WsError('FORBIDDEN', `Not allowed in "${room}"`);
+    if (!(await this.access.mayEnter(socket.data.user, room))) throw forbidden(room);
   }
 
   private assertJoinable(socket: ChatSocket, room: string): void {
@@ -457,6 +461,10 @@ export class ChatService {
       throw new WsError('NOT_IN_ROOM', `Join "${room}" first`);
     }
   }
+}
+
+function forbidden(room: string): WsError {
+  return new WsError('FORBIDDEN', `Not allowed in "${room}"`);
 }
 
 function refOf(socket: ChatSocket): UserRef {

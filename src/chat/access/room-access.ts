@@ -34,7 +34,8 @@ export class RoomAccess implements OnModuleInit {
     this.rules = new RoomRuleTable(wrappers.map((wrapper) => this.registered(wrapper)));
   }
 
-  async mayEnter(user: AuthUser, room: string): Promise<boolean> {
+  /** Synchronous unless an app rule answers with a promise. */
+  mayEnter(user: AuthUser, room: string): boolean | Promise<boolean> {
     if (!ROOM_NAME.test(room)) return false;
     if (room.startsWith(DM_PREFIX)) return isDmMember(room, user.id);
     const isPrivate = room.startsWith(PRIVATE_PREFIX);

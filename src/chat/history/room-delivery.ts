@@ -65,19 +65,26 @@ export class RoomDelivery {
    * Call with the page the join ack carries (its `head` is what the ack covers). The live
    * messages that waited go out right after the ack.
    */
-  completeJoin(socket: Socket, room: string, page: HistoryPage): void {
+  completeJoin(socket: Socket, room: string, page: HistoryPage, { acked = true } = {}): void {
     const state = this.rooms.get(room);
     const joiner = state?.joiners.get(socket.id);
     if (!state || !joiner) return;
-    joiner.after = page.head;
-    if (state.epoch === undefined) this.start(state, room, page);
-    else if (page.epoch !== state.epoch) joiner.after = 0;
+    // No ack carries the page (a socket followed again after a recovery): what came since
+    // beginJoin all goes to it.
+    joiner.after = acked ? page.head : 0;
+    if (state.epoch === undefined) {
+      // Unacked, messages heard since beginJoin are delivered even where the page holds them.
+      const heard = acked ? Infinity : Math.min(...state.held.keys());
+      this.start(state, room, { ...page, head: Math.min(page.head, heard - 1) });
+    } else if (page.epoch !== state.epoch) joiner.after = 0;
     // After the ack: it is written once the handler's promise settles, in this same turn.
     setImmediate(() => this.flush(state, joiner));
   }
 
-  /** The join failed: the socket is not in the room. */
-  abortJoin(socket: Socket, room: string): void {
+  /** The join failed: the socket is not in the room. `ifPending`: only if not completed. */
+  abortJoin(socket: Socket, room: string, { ifPending = false } = {}): void {
+    const joiner = this.rooms.get(room)?.joiners.get(socket.id);
+    if (!joiner || (ifPending && joiner.after !== Infinity)) return;
     this.rooms.get(room)?.joiners.delete(socket.id);
     this.release(room);
   }
