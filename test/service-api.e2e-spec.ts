@@ -146,6 +146,12 @@ describe.each(['pubsub', 'sharded', 'streams'] as const)('the service API (%s)',
         from: { id: 'system', name: 'System' },
         offset: 1,
       });
+    expect(
+      await call(apps[0], 'POST', '/api/rooms/user:someone/messages', { body: { text: 'x' } }),
+    ).toEqual({
+      status: 400,
+      body: { code: 'VALIDATION', message: expect.stringContaining('reserved') },
+    });
     const from = { id: 'billing-bot', name: 'Billing' };
     await call(apps[2], 'POST', `/api/rooms/${room}/messages`, { body: { text: 'paid', from } });
     const page = await ack<{ messages: ChatMessage[] }>(members[0], ChatEvent.RoomHistory, {

@@ -16,6 +16,7 @@ import { NotificationsService } from '../notifications/notifications.service.js'
 import { ApiKeyGuard } from './api-key.guard.js';
 import {
   NotifyBodySchema,
+  PostableRoomSchema,
   PostMessageBodySchema,
   RemoveMemberQuerySchema,
   RoomParamSchema,
@@ -57,7 +58,7 @@ export class ApiController {
   @Post('rooms/:room/messages')
   @HttpCode(201)
   postMessage(
-    @param('room', RoomParamSchema) room: string,
+    @param('room', PostableRoomSchema) room: string,
     @body(PostMessageBodySchema) { text, from }: ReturnType<typeof PostMessageBodySchema.parse>,
   ): Promise<SendResult> {
     return this.chat.post(room, from ?? SYSTEM_SENDER, text);
@@ -67,11 +68,11 @@ export class ApiController {
   async room(
     @param('room', RoomParamSchema) room: string,
   ): Promise<{ room: string; users: UserRef[]; connections: number }> {
-    const [users, sockets] = await Promise.all([
+    const [users, connections] = await Promise.all([
       this.chat.members(room),
-      this.chat.namespace.in(room).fetchSockets(),
+      this.cluster.connectionsIn(room),
     ]);
-    return { room, users, connections: sockets.length };
+    return { room, users, connections };
   }
 
   @Delete('rooms/:room/members/:userId')

@@ -13,6 +13,10 @@ export const RoomParamSchema = z
   .string()
   .regex(ROOM_NAME, { error: 'room must be 1-64 characters of A-Z a-z 0-9 _ - . :' });
 export const UserParamSchema = userId;
+/** A room a message can be posted to: `user:` rooms belong to the server. */
+export const PostableRoomSchema = RoomParamSchema.refine((room) => !room.startsWith('user:'), {
+  error: 'rooms starting with user: are reserved',
+});
 
 export const NotifyBodySchema = z
   .object(

@@ -74,6 +74,15 @@ export class ClusterOps implements OnApplicationBootstrap {
     return this.disconnectHere(userId) + others.reduce((sum, n) => sum + n, 0);
   }
 
+  /** Sockets in the room on every instance (the adapter asks them; 503 if one is silent). */
+  async connectionsIn(room: string): Promise<number> {
+    try {
+      return (await this.chat.namespace.in(room).fetchSockets()).length;
+    } catch {
+      throw unavailable();
+    }
+  }
+
   async stats(): Promise<InstanceStats[]> {
     return [this.statsHere(), ...(await this.askOthers<InstanceStats>(Op.Stats))];
   }
@@ -111,12 +120,16 @@ export class ClusterOps implements OnApplicationBootstrap {
         }),
       ]);
     } catch {
-      throw new ServiceUnavailableException({
-        code: 'UNAVAILABLE',
-        message: 'not every instance answered in time; try again',
-      });
+      throw unavailable();
     } finally {
       clearTimeout(timer);
     }
   }
+}
+
+function unavailable(): ServiceUnavailableException {
+  return new ServiceUnavailableException({
+    code: 'UNAVAILABLE',
+    message: 'not every instance answered in time; try again',
+  });
 }
