@@ -3,7 +3,10 @@
  * REDIS_ADAPTER: sockets spread over the instances, each route acting cluster-wide; the key
  * checked; the API absent without a key; malformed bodies answered 400, never 500.
  */
+import { Injectable, Module } from '@nestjs/common';
 import type { Socket } from 'socket.io-client';
+import type { AuthUser } from '../src/auth/auth-user.js';
+import { type RoomAccessRule, RoomRule } from '../src/chat/access/room-access-rule.js';
 import {
   CHAT_NAMESPACE,
   ChatEvent,
@@ -17,11 +20,26 @@ import {
 } from '../src/notifications/notifications.events.js';
 import { startApp, type TestApp } from './support/app-harness.js';
 import { closeAllClients, connectClient, record, waitFor } from './support/clients.js';
-import { ack, startInstances } from './support/cluster-harness.js';
+import { ack } from './support/cluster-harness.js';
 import { eventually } from './support/eventually.js';
 import { redisAvailable, startRedis, stopAllRedis } from './support/redis.js';
 
 const API_KEY = 'service-api-key-long-enough-0123456789abcdef';
+const RELAXED_RATE = { WS_RATE_LIMIT_PER_S: '10000', WS_RATE_LIMIT_BURST: '10000' };
+
+/** Who the app's `club:` rule admits: the app's own data, changed by the test. */
+const clubMembers = new Set<string>();
+
+@RoomRule('club:')
+@Injectable()
+class ClubRooms implements RoomAccessRule {
+  allows(user: AuthUser): boolean {
+    return clubMembers.has(user.id);
+  }
+}
+
+@Module({ providers: [ClubRooms] })
+class ClubRulesModule {}
 
 interface Answer {
   readonly status: number;
@@ -70,7 +88,14 @@ describe.each(['pubsub', 'sharded', 'streams'] as const)('the service API (%s)',
 
   beforeAll(async () => {
     const redis = await startRedis();
-    apps = await startInstances(3, { REDIS_URL: redis.url, REDIS_ADAPTER: adapter, API_KEY });
+    apps = [];
+    for (let i = 0; i < 3; i++)
+      apps.push(
+        await startApp({
+          env: { REDIS_URL: redis.url, REDIS_ADAPTER: adapter, API_KEY, ...RELAXED_RATE },
+          imports: [ClubRulesModule],
+        }),
+      );
   });
   afterAll(async () => {
     for (const app of apps ?? []) await app.close();
@@ -212,6 +237,30 @@ describe.each(['pubsub', 'sharded', 'streams'] as const)('the service API (%s)',
       'io server disconnect',
     ]);
     expect(doraSocket.connected).toBe(true);
+  });
+
+  it('a user removed from a room whose rule no longer admits them cannot come straight back', async () => {
+    const room = unique('club:chess');
+    const [eve, finn] = [unique('eve'), unique('finn')];
+    clubMembers.add(eve).add(finn);
+    const eveSockets = [await chatAs(0, eve), await chatAs(1, eve)];
+    for (const socket of eveSockets) await ack(socket, ChatEvent.RoomJoin, { room });
+    // The app withdraws the right, then has the API take the user out everywhere.
+    clubMembers.delete(eve);
+    expect(await call(apps[2], 'DELETE', `/api/rooms/${room}/members/${eve}`)).toEqual({
+      status: 200,
+      body: { removed: 2 },
+    });
+    for (const socket of eveSockets)
+      expect(await ack(socket, ChatEvent.RoomJoin, { room })).toMatchObject({
+        ok: false,
+        error: { code: 'FORBIDDEN' },
+      });
+    // A user the rule still admits is removed, and may come back.
+    const finnSocket = await chatAs(2, finn);
+    await ack(finnSocket, ChatEvent.RoomJoin, { room });
+    await call(apps[0], 'DELETE', `/api/rooms/${room}/members/${finn}`);
+    expect(await ack(finnSocket, ChatEvent.RoomJoin, { room })).toMatchObject({ ok: true });
   });
 
   it('GET /api/stats lists every instance with its connections', async () => {
