@@ -29,7 +29,7 @@ export async function setupApp(
     redis && config.redis
       ? await createClusterSetup(redis, config.redis.adapter, [NOTIFICATIONS_NAMESPACE])
       : undefined;
-  const adapter = new RealtimeIoAdapter(app, {
+  const deps: RealtimeAdapterDeps = {
     config,
     logger,
     authenticator: app.get(HandshakeAuthenticator),
@@ -38,7 +38,14 @@ export async function setupApp(
     readiness: app.get(ReadinessService),
     cluster,
     ...options,
-  });
+  };
+  // The Socket.IO admin UI at /admin, with ADMIN_UI_USER set: only then is its code loaded.
+  const { adminUi } = config;
+  const adapter = adminUi
+    ? await import('./admin/admin-ui.adapter.js').then((admin) =>
+        admin.createAdminUiAdapter(app, deps, adminUi, redis),
+      )
+    : new RealtimeIoAdapter(app, deps);
   app.useWebSocketAdapter(adapter);
   app.enableCors({ origin: corsOrigin(config.http.corsOrigins), credentials: true });
   return adapter;
