@@ -1,0 +1,210 @@
+/**
+ * Lifecycle webhooks against a real HTTP receiver: signed batches, each transition once for
+ * the cluster, nothing lost while the receiver is down, and nothing lost when the instance
+ * that accepted the events is SIGKILLed (the queue is a Redis stream read by a consumer group).
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createClient } from 'redis';
+import type { Socket } from 'socket.io-client';
+import { CHAT_NAMESPACE, ChatEvent } from '../src/chat/chat.events.js';
+import { mintToken } from '../src/auth/token-minter.js';
+import { startApp, type TestApp } from './support/app-harness.js';
+import { closeAllClients, connectClient } from './support/clients.js';
+import { ack } from './support/cluster-harness.js';
+import { eventually } from './support/eventually.js';
+import { redisAvailable, type RedisServer, startRedis, stopAllRedis } from './support/redis.js';
+import { killAllSpawned, spawnApp } from './support/spawn-app.js';
+
+const SECRET = 'webhook-secret-0123456789';
+const JWT = 'webhooks-jwt-secret-long-enough-for-hs256-0123456789';
+
+interface WebhookEvent {
+  readonly name: string;
+  readonly room?: string;
+  readonly userId?: string;
+  readonly time_ms: number;
+}
+
+/** A receiver that checks every signature and answers 503 while `down`. */
+class Receiver {
+  readonly events: WebhookEvent[] = [];
+  readonly batches: number[] = [];
+  badSignatures = 0;
+  refused = 0;
+  down = false;
+  private server: Server | undefined;
+  url = '';
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        if (this.down) {
+          this.refused++;
+          res.writeHead(503).end();
+          return;
+        }
+        const body = Buffer.concat(chunks);
+        const expected = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
+        const given = String(req.headers['x-signature'] ?? '');
+        if (
+          given.length !== expected.length ||
+          !timingSafeEqual(Buffer.from(given), Buffer.from(expected))
+        ) {
+          this.badSignatures++;
+          res.writeHead(401).end();
+          return;
+        }
+        const batch = JSON.parse(body.toString()) as { time_ms: number; events: WebhookEvent[] };
+        this.batches.push(batch.events.length);
+        this.events.push(...batch.events);
+        res.writeHead(204).end();
+      });
+    });
+    this.server.listen(0, '127.0.0.1');
+    await once(this.server, 'listening');
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hooks`;
+  }
+
+  count(line: string): number {
+    return this.events.filter((e) => `${e.name} ${e.room ?? e.userId}` === line).length;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise((resolve) => this.server?.close(resolve));
+  }
+}
+
+let redis: RedisServer;
+let receiver: Receiver;
+const apps: TestApp[] = [];
+
+async function chatAs(url: string, userId: string): Promise<Socket> {
+  return connectClient(url, CHAT_NAMESPACE, {
+    auth: { token: await mintToken({ secret: JWT, sub: userId }) },
+  });
+}
+
+beforeAll(async () => {
+  if (!redisAvailable())
+    throw new Error('redis-server is not on PATH: apt-get install redis-server');
+  redis = await startRedis();
+  receiver = new Receiver();
+  await receiver.start();
+  const env = {
+    JWT_SECRET: JWT,
+    REDIS_URL: redis.url,
+    WEBHOOK_URL: receiver.url,
+    WEBHOOK_SECRET: SECRET,
+    WS_RATE_LIMIT_PER_S: '1000',
+    WS_RATE_LIMIT_BURST: '1000',
+  };
+  for (let i = 0; i < 3; i++) apps.push(await startApp({ env }));
+});
+afterAll(async () => {
+  closeAllClients();
+  killAllSpawned();
+  for (const app of apps) await app.close();
+  await receiver?.stop();
+  await stopAllRedis();
+});
+
+it('posts each room and user transition once, in signed batches, with members of three instances racing', async () => {
+  const rooms = Array.from({ length: 5 }, (_, i) => `hook-${i}`);
+  const sockets = await Promise.all(apps.map((app, i) => chatAs(app.url, `hooker-${i}`)));
+  await Promise.all(
+    sockets.flatMap((socket) => rooms.map((room) => ack(socket, ChatEvent.RoomJoin, { room }))),
+  );
+  await Promise.all(
+    sockets.flatMap((socket) => rooms.map((room) => ack(socket, ChatEvent.RoomLeave, { room }))),
+  );
+  for (const socket of sockets) socket.disconnect();
+  await eventually(
+    () =>
+      rooms.every((room) => receiver.count(`room.vacated ${room}`) === 1) &&
+      [0, 1, 2].every((i) => receiver.count(`user.offline hooker-${i}`) === 1),
+    (done) => done,
+    10_000,
+  );
+  for (const room of rooms) {
+    expect(receiver.count(`room.occupied ${room}`)).toBe(1);
+    expect(receiver.count(`room.vacated ${room}`)).toBe(1);
+  }
+  for (let i = 0; i < 3; i++) expect(receiver.count(`user.online hooker-${i}`)).toBe(1);
+  expect(receiver.badSignatures).toBe(0);
+  // Batched: fewer POSTs than events.
+  expect(receiver.batches.length).toBeLessThan(receiver.events.length);
+});
+
+it('keeps what happens while the receiver is down for 5 s, and delivers it once when it is back', async () => {
+  receiver.down = true;
+  const refusedBefore = receiver.refused;
+  const downAt = Date.now();
+  const sockets = await Promise.all(apps.map((app, i) => chatAs(app.url, `while-down-${i}`)));
+  for (const socket of sockets) await ack(socket, ChatEvent.RoomJoin, { room: 'outage' });
+  for (const socket of sockets) socket.disconnect();
+  await eventually(
+    () => receiver.refused,
+    (n) => n > refusedBefore,
+    5000,
+  );
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, 5000 - (Date.now() - downAt))));
+  receiver.down = false;
+  await eventually(
+    () => [receiver.count('room.occupied outage'), receiver.count('room.vacated outage')],
+    ([occupied, vacated]) => occupied === 1 && vacated === 1,
+    15_000,
+  );
+  for (let i = 0; i < 3; i++) {
+    expect(receiver.count(`user.online while-down-${i}`)).toBe(1);
+    await eventually(
+      () => receiver.count(`user.offline while-down-${i}`),
+      (n) => n === 1,
+      5000,
+    );
+  }
+});
+
+it('loses nothing when the instance that accepted the events is SIGKILLed before delivering them', async () => {
+  receiver.down = true;
+  // A Redis of its own, and the doomed instance alone on it: the events can only be in its hands.
+  const own = await startRedis();
+  const env = {
+    JWT_SECRET: JWT,
+    REDIS_URL: own.url,
+    WEBHOOK_URL: receiver.url,
+    WEBHOOK_SECRET: SECRET,
+  };
+  const doomed = await spawnApp(env);
+  const socket = await chatAs(doomed.url, 'doomed-user');
+  await ack(socket, ChatEvent.RoomJoin, { room: 'doomed-room' });
+  const admin = createClient({ url: own.url });
+  await admin.connect();
+  // Accepted, read by the doomed instance, waiting on the receiver.
+  await eventually(
+    () => admin.sendCommand<[number]>(['XPENDING', 'webhooks:events', 'webhooks']),
+    ([pending]) => Number(pending) >= 2,
+    5000,
+  );
+  expect(await doomed.stop('SIGKILL')).toBeNull();
+  receiver.down = false;
+  const survivor = await spawnApp(env);
+  // The survivor claims the dead instance's entries once they are idle, and delivers them.
+  await eventually(
+    () => [receiver.count('user.online doomed-user'), receiver.count('room.occupied doomed-room')],
+    ([online, occupied]) => online === 1 && occupied === 1,
+    25_000,
+  );
+  await eventually(
+    () => admin.sendCommand<[number]>(['XPENDING', 'webhooks:events', 'webhooks']),
+    ([pending]) => Number(pending) === 0,
+    5000,
+  );
+  admin.destroy();
+  expect(await survivor.stop('SIGTERM')).toBe(0);
+}, 45_000);
