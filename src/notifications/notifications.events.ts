@@ -39,6 +39,11 @@ export type InboxReadPayload = { readonly ids: readonly string[] } | { readonly 
 
 export interface UnreadCount {
   readonly count: number;
+  /**
+   * Grows with every change of the user's inbox. Counts sent from different instances can
+   * arrive out of order: keep the one with the highest version.
+   */
+  readonly version: number;
 }
 
 export type InboxListAck = Ack<{ notifications: InboxItem[] }>;

@@ -51,8 +51,8 @@ export class NotificationsGateway
       return;
     }
     try {
-      const count = await this.notifications.unread(id);
-      if (socket.connected) socket.emit(NotificationEvent.InboxUnread, { count });
+      const unread = await this.notifications.unread(id);
+      if (socket.connected) socket.emit(NotificationEvent.InboxUnread, unread);
     } catch (error) {
       // The socket still gets live notifications; the count comes with the next change.
       this.logger.warn({ err: error, socketId: socket.id }, 'could not read the unread count');

@@ -7,6 +7,7 @@ import {
   NotificationEvent,
   type Notification,
   type NotificationsNamespace,
+  type UnreadCount,
   userRoom,
 } from './notifications.events.js';
 
@@ -46,7 +47,7 @@ export class NotificationsService {
     const unread = await this.inbox.add(userId, notification);
     const room = this.namespace?.to(userRoom(userId));
     room?.emit(NotificationEvent.Notification, notification);
-    room?.emit(NotificationEvent.InboxUnread, { count: unread });
+    room?.emit(NotificationEvent.InboxUnread, unread);
     this.emitted.notification.inc();
     this.emitted.unread.inc();
     return notification;
@@ -56,15 +57,15 @@ export class NotificationsService {
     return this.inbox.list(userId, before, limit);
   }
 
-  unread(userId: string): Promise<number> {
+  unread(userId: string): Promise<UnreadCount> {
     return this.inbox.unread(userId);
   }
 
   /** Marks read and tells every socket of the user, on every instance, the new count. */
   async markRead(userId: string, ids: readonly string[] | 'all'): Promise<number> {
     const unread = await this.inbox.markRead(userId, ids);
-    this.namespace?.to(userRoom(userId)).emit(NotificationEvent.InboxUnread, { count: unread });
+    this.namespace?.to(userRoom(userId)).emit(NotificationEvent.InboxUnread, unread);
     this.emitted.unread.inc();
-    return unread;
+    return unread.count;
   }
 }

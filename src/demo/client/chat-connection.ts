@@ -20,6 +20,7 @@ import {
   NotificationEvent,
   type NotificationsClientToServerEvents,
   type NotificationsServerToClientEvents,
+  type UnreadCount,
 } from '../../notifications/notifications.events.js';
 import type { Ack, Ok } from '../../gateway/ws-error.js';
 import type { ConnectionState } from './connection-state.js';
@@ -62,7 +63,7 @@ export interface ConnectionListener {
 /** What the page hears from `/notifications`. */
 export interface InboxListener {
   /** The user's unread count: on connect, and after every change made from any of its tabs. */
-  onUnread(count: number): void;
+  onUnread(unread: UnreadCount): void;
   onNotificationsLive(live: boolean): void;
 }
 
@@ -288,7 +289,7 @@ export class ChatConnection implements InboxRequests {
     const { notifications, inbox } = this;
     notifications.on('connect', () => inbox.onNotificationsLive(true));
     notifications.on('disconnect', () => inbox.onNotificationsLive(false));
-    notifications.on(NotificationEvent.InboxUnread, ({ count }) => inbox.onUnread(count));
+    notifications.on(NotificationEvent.InboxUnread, (unread) => inbox.onUnread(unread));
   }
 
   private listenToChat(): void {

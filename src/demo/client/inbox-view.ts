@@ -1,4 +1,4 @@
-import type { InboxItem } from '../../notifications/notifications.events.js';
+import type { InboxItem, UnreadCount } from '../../notifications/notifications.events.js';
 import type { InboxListener, InboxRequests, Problem } from './chat-connection.js';
 import { create, element } from './dom.js';
 import { describeNotification, timeAgo } from './notification-text.js';
@@ -38,6 +38,7 @@ export class InboxView implements InboxListener {
   private readonly sendTest = element('send-test-notification', HTMLButtonElement);
 
   private count: number | undefined;
+  private version = 0;
   private live = false;
   private items: readonly InboxItem[] = [];
   private loaded = false;
@@ -58,7 +59,10 @@ export class InboxView implements InboxListener {
     this.renderList();
   }
 
-  onUnread(count: number): void {
+  /** Counts from different instances can cross: one older than the last shown is dropped. */
+  onUnread({ count, version }: UnreadCount): void {
+    if (version < this.version) return;
+    this.version = version;
     const changed = count !== this.count;
     this.count = count;
     this.renderCount();
@@ -77,6 +81,7 @@ export class InboxView implements InboxListener {
   reset(): void {
     this.generation++;
     this.count = undefined;
+    this.version = 0;
     this.items = [];
     this.loaded = false;
     this.more = false;

@@ -1,4 +1,4 @@
-import type { Notification } from '../notifications.events.js';
+import type { Notification, UnreadCount } from '../notifications.events.js';
 import type { Inbox, InboxItem } from './inbox.js';
 
 interface UserInbox {
@@ -6,6 +6,7 @@ interface UserInbox {
   readonly items: Notification[];
   readonly unread: Set<string>;
   touchedAt: number;
+  version: number;
 }
 
 /** How often expired inboxes are swept. */
@@ -25,10 +26,10 @@ export class InMemoryInbox implements Inbox {
     this.sweeper.unref();
   }
 
-  add(userId: string, notification: Notification): Promise<number> {
+  add(userId: string, notification: Notification): Promise<UnreadCount> {
     let inbox = this.live(userId);
     if (!inbox) {
-      inbox = { items: [], unread: new Set(), touchedAt: 0 };
+      inbox = { items: [], unread: new Set(), touchedAt: 0, version: 0 };
       this.users.set(userId, inbox);
     }
     inbox.touchedAt = this.now();
@@ -36,7 +37,7 @@ export class InMemoryInbox implements Inbox {
     inbox.unread.add(notification.id);
     for (const dropped of inbox.items.splice(0, Math.max(0, inbox.items.length - this.size)))
       inbox.unread.delete(dropped.id);
-    return Promise.resolve(inbox.unread.size);
+    return Promise.resolve(countOf(inbox, true));
   }
 
   list(userId: string, before: string | undefined, limit: number): Promise<InboxItem[]> {
@@ -51,16 +52,17 @@ export class InMemoryInbox implements Inbox {
     return Promise.resolve(page);
   }
 
-  markRead(userId: string, ids: readonly string[] | 'all'): Promise<number> {
+  markRead(userId: string, ids: readonly string[] | 'all'): Promise<UnreadCount> {
     const inbox = this.live(userId);
-    if (!inbox) return Promise.resolve(0);
+    if (!inbox) return Promise.resolve({ count: 0, version: 0 });
     if (ids === 'all') inbox.unread.clear();
     else for (const id of ids) inbox.unread.delete(id);
-    return Promise.resolve(inbox.unread.size);
+    return Promise.resolve(countOf(inbox, true));
   }
 
-  unread(userId: string): Promise<number> {
-    return Promise.resolve(this.live(userId)?.unread.size ?? 0);
+  unread(userId: string): Promise<UnreadCount> {
+    const inbox = this.live(userId);
+    return Promise.resolve(inbox ? countOf(inbox, false) : { count: 0, version: 0 });
   }
 
   close(): void {
@@ -80,4 +82,9 @@ export class InMemoryInbox implements Inbox {
   private sweep(): void {
     for (const userId of [...this.users.keys()]) this.live(userId);
   }
+}
+
+function countOf(inbox: UserInbox, changed: boolean): UnreadCount {
+  if (changed) inbox.version++;
+  return { count: inbox.unread.size, version: inbox.version };
 }

@@ -1,4 +1,4 @@
-import type { InboxItem, Notification } from '../notifications.events.js';
+import type { InboxItem, Notification, UnreadCount } from '../notifications.events.js';
 
 export type { InboxItem };
 
@@ -8,12 +8,12 @@ export type { InboxItem };
  */
 export interface Inbox {
   /** Keeps the notification; resolves to the user's unread count. */
-  add(userId: string, notification: Notification): Promise<number>;
+  add(userId: string, notification: Notification): Promise<UnreadCount>;
   /** Newest first; `before` an id, for the next page. */
   list(userId: string, before: string | undefined, limit: number): Promise<InboxItem[]>;
   /** Marks some or all read; resolves to the unread count left. Unknown ids are ignored. */
-  markRead(userId: string, ids: readonly string[] | 'all'): Promise<number>;
-  unread(userId: string): Promise<number>;
+  markRead(userId: string, ids: readonly string[] | 'all'): Promise<UnreadCount>;
+  unread(userId: string): Promise<UnreadCount>;
 }
 
 export const INBOX = Symbol('INBOX');

@@ -1,6 +1,7 @@
 import { Script } from '../../cluster/redis-exec.js';
 import type { RedisConnections } from '../../cluster/redis-connections.js';
-import type { Notification } from '../notifications.events.js';
+import type { Reply } from '../../cluster/redis-exec.js';
+import type { Notification, UnreadCount } from '../notifications.events.js';
 import type { Inbox, InboxItem } from './inbox.js';
 
 /*
@@ -9,10 +10,11 @@ import type { Inbox, InboxItem } from './inbox.js';
  *   inbox:{user}:ids     ZSET, every score 0: ids in lexical order, which is time order
  *   inbox:{user}:data    HASH id -> notification JSON
  *   inbox:{user}:unread  SET of unread ids
+ *   inbox:{user}:version one more on every change: counts carry it, so clients keep the newest
  */
-const keysOf = (userId: string): [ids: string, data: string, unread: string] => {
+const keysOf = (userId: string): [ids: string, data: string, unread: string, version: string] => {
   const tag = `inbox:{${encodeURIComponent(userId)}}`;
-  return [`${tag}:ids`, `${tag}:data`, `${tag}:unread`];
+  return [`${tag}:ids`, `${tag}:data`, `${tag}:unread`, `${tag}:version`];
 };
 
 /** ARGV: id, JSON, SIZE, TTL. Drops the oldest past SIZE; returns the unread count. */
@@ -27,8 +29,9 @@ if over > 0 then
   redis.call('HDEL', KEYS[2], unpack(old))
   redis.call('SREM', KEYS[3], unpack(old))
 end
-for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
-return redis.call('SCARD', KEYS[3])
+local version = redis.call('INCR', KEYS[4])
+for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
+return { redis.call('SCARD', KEYS[3]), version }
 `);
 
 /** ARGV: limit, then the id to page before (or none). Returns id, JSON, unread (1/0) triples. */
@@ -50,10 +53,12 @@ if ARGV[1] == 'all' then
 elseif #ARGV > 1 then
   redis.call('SREM', KEYS[3], unpack(ARGV, 2))
 end
-return redis.call('SCARD', KEYS[3])
+return { redis.call('SCARD', KEYS[3]), redis.call('INCR', KEYS[4]) }
 `);
 
-const UNREAD = new Script(`return redis.call('SCARD', KEYS[3])`);
+const UNREAD = new Script(`
+return { redis.call('SCARD', KEYS[3]), tonumber(redis.call('GET', KEYS[4]) or '0') }
+`);
 
 /** Every user's inbox in Redis, shared by all instances. */
 export class RedisInbox implements Inbox {
@@ -63,14 +68,14 @@ export class RedisInbox implements Inbox {
     private readonly ttlS: number,
   ) {}
 
-  async add(userId: string, notification: Notification): Promise<number> {
+  async add(userId: string, notification: Notification): Promise<UnreadCount> {
     const args = [
       notification.id,
       JSON.stringify(notification),
       String(this.size),
       String(this.ttlS),
     ];
-    return Number(await ADD.run(this.redis.command, keysOf(userId), args));
+    return countOf(await ADD.run(this.redis.command, keysOf(userId), args));
   }
 
   async list(userId: string, before: string | undefined, limit: number): Promise<InboxItem[]> {
@@ -84,12 +89,17 @@ export class RedisInbox implements Inbox {
     return items;
   }
 
-  async markRead(userId: string, ids: readonly string[] | 'all'): Promise<number> {
+  async markRead(userId: string, ids: readonly string[] | 'all'): Promise<UnreadCount> {
     const args = ids === 'all' ? ['all'] : ['ids', ...ids];
-    return Number(await MARK_READ.run(this.redis.command, keysOf(userId), args));
+    return countOf(await MARK_READ.run(this.redis.command, keysOf(userId), args));
   }
 
-  async unread(userId: string): Promise<number> {
-    return Number(await UNREAD.run(this.redis.command, keysOf(userId), []));
+  async unread(userId: string): Promise<UnreadCount> {
+    return countOf(await UNREAD.run(this.redis.command, keysOf(userId), []));
   }
+}
+
+function countOf(reply: Reply): UnreadCount {
+  const [count, version] = reply as [number, number];
+  return { count: Number(count), version: Number(version) };
 }
