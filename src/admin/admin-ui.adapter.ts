@@ -18,7 +18,7 @@ import {
 } from './admin-sessions.js';
 import { ADMIN_UI_PATH, serveAdminUi } from './admin-ui-files.js';
 import { resendSessionOnConnect } from './session-handoff.js';
-import { withIntervalsCaught } from './stats-timer.js';
+import { withIntervalsCaught } from '../compat/admin-ui.js';
 
 type AdminUiConfig = NonNullable<AppConfig['adminUi']>;
 

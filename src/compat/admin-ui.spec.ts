@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import { jest } from '@jest/globals';
 import { Server } from 'socket.io';
-import { withIntervalsCaught } from './stats-timer.js';
+import { withIntervalsCaught } from './admin-ui.js';
 
 describe('withIntervalsCaught, on the installed @socket.io/admin-ui', () => {
   let io: Server | undefined;

@@ -5,7 +5,7 @@
  * this instance's stats to the admin namespace every 2 s, and offers no way to stop it. Left
  * running after shutdown it keeps publishing through a Redis client that is closed, and keeps
  * the closed server in memory. It calls the global `setInterval` synchronously, so the timer
- * is caught here; `stats-timer.spec.ts` checks that on the installed version.
+ * is caught here; `admin-ui.spec.ts` checks that on the installed version.
  */
 export function withIntervalsCaught<T>(start: () => T): {
   result: T;
