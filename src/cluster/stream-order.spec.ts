@@ -430,10 +430,10 @@ describe('StreamOrder', () => {
     const settle = chat.published();
     settle('100-9');
     chat.deliver('100-9', () => delivered.push('100-9'), false);
-    // 1.5 s of the other namespace's entries, none of this one's.
+    // 1.5 s of the other namespace's entries (earlier in the stream), none of this one's.
     for (let i = 0; i < 15; i++) {
       await elapse(100);
-      other.onEntry(OTHER, `100-${i}`);
+      other.onEntry(OTHER, `99-${i}`);
     }
     expect(delivered).toEqual([]);
     chat.onEntry(OWN, '100-9');
@@ -461,6 +461,22 @@ describe('StreamOrder', () => {
     expect(delivered).toEqual(['100-0', '100-1']);
     await elapse(1);
     expect(delivered).toEqual(['100-0', '100-1', '100-5']);
+  });
+
+  it('a held broadcast the reader passed in another namespace goes at the next check, not after 10 s', async () => {
+    // Stored before the reader's first read: the reader never hands it on here.
+    const progress = { at: performance.now() };
+    const delivered: string[] = [];
+    const mine = new StreamOrder(ME, () => undefined, progress);
+    const other = new StreamOrder(ME, () => undefined, progress);
+    const settle = mine.published();
+    settle('100-5');
+    mine.deliver('100-5', () => delivered.push('100-5'), false);
+    for (let i = 0; i < 5; i++) {
+      await elapse(100);
+      other.onEntry(OTHER, `200-${i}`);
+    }
+    expect(delivered).toEqual(['100-5']);
   });
 
   it('a broadcast is held no longer than 10 s, however busy the reader far behind it is', async () => {

@@ -60,6 +60,12 @@ interface Pause {
  */
 export interface ReaderProgress {
   at: number;
+  /**
+   * The newest entry the reader handed on, in any namespace. Every entry before it was read:
+   * a held broadcast of another namespace that the reader never handed on (stored before
+   * its first read) has been passed.
+   */
+  offset?: string;
 }
 
 export class StreamOrder {
@@ -169,6 +175,8 @@ export class StreamOrder {
     this.release((entry) => compareOffsets(entry.offset, offset) <= 0);
     this.position = offset;
     this.progress.at = performance.now();
+    if (this.progress.offset === undefined || compareOffsets(offset, this.progress.offset) > 0)
+      this.progress.offset = offset;
     // Passed without waiting for it (a pause that timed out): its delivery will go at once.
     while (this.inFlight[0]?.offset !== undefined && this.reached(this.inFlight[0].offset))
       this.inFlight.shift();
@@ -218,7 +226,13 @@ export class StreamOrder {
   private checkHeld(): void {
     const now = performance.now();
     const stuck = now - this.progress.at >= STUCK_MS;
-    this.release((e) => now - e.at >= MAX_HOLD_MS || (stuck && now - e.at >= STUCK_MS));
+    // Passed in another namespace's entries; not while a pause holds this one's queue back.
+    const passed = this.progress.offset;
+    const behindReader = (e: Held): boolean =>
+      passed !== undefined && !this.pause && compareOffsets(e.offset, passed) <= 0;
+    this.release(
+      (e) => behindReader(e) || now - e.at >= MAX_HOLD_MS || (stuck && now - e.at >= STUCK_MS),
+    );
   }
 
   private release(upTo: (entry: Held) => boolean): void {
