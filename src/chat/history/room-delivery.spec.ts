@@ -41,15 +41,21 @@ describe('RoomDelivery', () => {
 
   afterEach(() => jest.useRealTimers());
 
-  it('holds a message that came early and, when the one before never comes, reads it from history', async () => {
-    jest.useFakeTimers();
-    const history = lossyHistory(new Set([2]));
+  /** A RoomDelivery on `history` with one socket joined to room `r`: what reaches it. */
+  async function followed(history: RoomHistory): Promise<number[]> {
     const delivery = new RoomDelivery(history, 100, logger);
     const { namespace, delivered } = fakeNamespace('r', 's1');
     delivery.bind(namespace);
     delivery.beginJoin(socket, 'r');
     delivery.completeJoin(socket, 'r', await history.latest('r', 0));
     await jest.advanceTimersByTimeAsync(0);
+    return delivered;
+  }
+
+  it('holds a message that came early and, when the one before never comes, reads it from history', async () => {
+    jest.useFakeTimers();
+    const history = lossyHistory(new Set([2]));
+    const delivered = await followed(history);
 
     for (const text of ['one', 'two', 'three']) await history.append(message(text), 'elsewhere');
     expect(delivered).toEqual([1]);
@@ -68,12 +74,7 @@ describe('RoomDelivery', () => {
       head: 3,
       messages: [],
     });
-    const delivery = new RoomDelivery(history, 100, logger);
-    const { namespace, delivered } = fakeNamespace('r', 's1');
-    delivery.bind(namespace);
-    delivery.beginJoin(socket, 'r');
-    delivery.completeJoin(socket, 'r', await history.latest('r', 0));
-    await jest.advanceTimersByTimeAsync(0);
+    const delivered = await followed(history);
 
     for (const text of ['one', 'two', 'three']) await history.append(message(text), 'elsewhere');
     await jest.advanceTimersByTimeAsync(HEAL_AFTER_MS);
