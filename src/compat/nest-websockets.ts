@@ -2,7 +2,11 @@
  * NestJS internals the socket server relies on. Checked against @nestjs/websockets 12.1.1 and
  * @nestjs/core 12.5.1 (pinned exactly in package.json); `compat.spec.ts` asserts each shape.
  */
+import { ExecutionContextHost, ParamsTokenFactory, STATIC_CONTEXT } from '@nestjs/core/internal';
+import { WsContextCreator } from '@nestjs/websockets/context/ws-context-creator.js';
 import { WebSocketsController } from '@nestjs/websockets/web-sockets-controller.js';
+import { EMPTY, isObservable } from 'rxjs';
+import { catchError } from 'rxjs/operators';
 
 /**
  * A gateway's message handler as NestJS builds it once per gateway: its context (pipes,
@@ -73,3 +77,168 @@ export function gatewayHandlersRouted(): boolean {
  * (`FORBIDDEN_MESSAGE` in @nestjs/core's guards), not exported from a public entry point.
  */
 export const GUARD_REFUSAL_MESSAGE = 'Forbidden resource';
+
+/** A gateway handler called without NestJS's per-message context: `(client, data, ack)`. */
+export type DirectHandler = (client: unknown, data: unknown, ack: unknown) => unknown;
+
+/** Which parameter pipes the direct call may run itself: synchronous, metadata-free ones. */
+export type SyncPipeTest = (pipe: unknown) => boolean;
+
+/** What of NestJS's `WsContextCreator` the direct call reads (all built per handler, at start). */
+interface ContextCreatorView {
+  readonly guardsContextCreator: EnhancerSource;
+  readonly interceptorsContextCreator: EnhancerSource;
+  readonly pipesContextCreator: EnhancerSource;
+  readonly exceptionFiltersContext: {
+    create(...context: EnhancerContext): { handle(error: unknown, host: unknown): void };
+  };
+  getMetadata(
+    instance: object,
+    methodName: string,
+    contextType: 'ws',
+  ): {
+    argsLength: number;
+    getParamsMetadata(moduleKey: string): ParamView[];
+  };
+  reflectCallbackPattern(callback: unknown): unknown;
+  create(
+    instance: object,
+    callback: unknown,
+    moduleKey: string,
+    methodName: string,
+    contextId?: unknown,
+    inquirerId?: unknown,
+  ): unknown;
+}
+type EnhancerContext = [
+  instance: object,
+  callback: unknown,
+  moduleKey: string,
+  ...scope: unknown[],
+];
+interface EnhancerSource {
+  create(...context: EnhancerContext): readonly unknown[];
+}
+interface PlainParam extends ParamView {
+  readonly metadata: { readonly type: string; readonly data: unknown };
+}
+interface ParamView {
+  readonly index: number;
+  readonly type: unknown;
+  readonly data: unknown;
+  readonly pipes: readonly { transform(value: unknown, metadata: unknown): unknown }[];
+  readonly extractValue: (...args: unknown[]) => unknown;
+}
+
+const DIRECT = Symbol('direct handler');
+let syncPipe: SyncPipeTest | undefined;
+
+/**
+ * NestJS wraps every gateway handler in its per-message context: an async function that runs
+ * the guards, the interceptors and the pipes (several promises per event, even when every list
+ * is empty). Where NestJS's own context creators, asked at start with the same arguments,
+ * give no guard, no interceptor and no pipe but parameter pipes that `isSyncPipe` accepts,
+ * this attaches a direct call to the handler NestJS built: the same parameters, the same
+ * pipes, errors to the same exception filters. `directHandlerOf` reads it. Request-scoped
+ * gateways, and any handler with an enhancer, keep NestJS's path. Returns false when the
+ * method moved (every handler then keeps NestJS's path).
+ */
+export function attachDirectHandlers(isSyncPipe: SyncPipeTest): boolean {
+  const creator = WsContextCreator.prototype as unknown as ContextCreatorView & {
+    [DIRECT]?: true;
+  };
+  if (typeof creator.create !== 'function') return false;
+  syncPipe = isSyncPipe;
+  if (creator[DIRECT]) return true;
+  const stock = creator.create;
+  creator.create = function (this: ContextCreatorView, ...args: Parameters<typeof stock>) {
+    const handler = stock.apply(this, args);
+    const [instance, callback, moduleKey, methodName, contextId, inquirerId] = args;
+    const isStatic = (contextId === undefined || contextId === STATIC_CONTEXT) && !inquirerId;
+    const direct = isStatic && directCall(this, instance, callback, moduleKey, methodName);
+    if (direct && typeof handler === 'function') Object.assign(handler, { [DIRECT]: direct });
+    return handler;
+  };
+  Object.assign(creator, { [DIRECT]: true as const });
+  return true;
+}
+
+/** The direct call `attachDirectHandlers` found for a handler NestJS built, if any. */
+export function directHandlerOf(callback: unknown): DirectHandler | undefined {
+  return (callback as { [DIRECT]?: DirectHandler } | undefined)?.[DIRECT];
+}
+
+function directCall(
+  creator: ContextCreatorView,
+  instance: object,
+  callback: unknown,
+  moduleKey: string,
+  methodName: string,
+): DirectHandler | undefined {
+  const context: EnhancerContext = [instance, callback, moduleKey, STATIC_CONTEXT];
+  const enhancers = [
+    creator.guardsContextCreator,
+    creator.interceptorsContextCreator,
+    creator.pipesContextCreator,
+  ];
+  if (enhancers.some((source) => source.create(...context).length > 0)) return undefined;
+  const { argsLength, getParamsMetadata } = creator.getMetadata(instance, methodName, 'ws');
+  const found = getParamsMetadata(moduleKey);
+  // Custom parameter decorators may resolve asynchronously: NestJS's path awaits them.
+  const plain = found.every(
+    (param) => typeof param.type === 'number' && param.pipes.every((pipe) => syncPipe?.(pipe)),
+  );
+  if (!plain) return undefined;
+  const tokens = new ParamsTokenFactory();
+  const params: PlainParam[] = found.map((param) => ({
+    ...param,
+    metadata: { type: tokens.exchangeEnumForString(param.type as number), data: param.data },
+  }));
+  const exceptions = creator.exceptionFiltersContext.create(...context);
+  const pattern = creator.reflectCallbackPattern(callback) ?? 'unknown';
+  const method = callback as (...args: unknown[]) => unknown;
+  const fail = (args: unknown[], error: unknown): void => {
+    const host = new ExecutionContextHost(args);
+    host.setType('ws');
+    exceptions.handle(error, host);
+  };
+  return (client, data, ack) => {
+    // What NestJS's proxy hands the context: the handler's arguments, then the pattern.
+    const args = [client, data, ack, pattern];
+    let result: unknown;
+    try {
+      result = method.apply(instance, params.length ? paramValues(params, argsLength, args) : args);
+    } catch (error) {
+      fail(args, error);
+      return undefined;
+    }
+    if (isObservable(result))
+      return result.pipe(
+        catchError((error: unknown) => {
+          fail(args, error);
+          return EMPTY;
+        }),
+      );
+    if (isThenable(result))
+      return Promise.resolve(result).catch((error: unknown) => {
+        fail(args, error);
+        return undefined;
+      });
+    return result;
+  };
+}
+
+/** The method's arguments, as NestJS's `createPipesFn` builds them, with synchronous pipes. */
+function paramValues(params: readonly PlainParam[], length: number, args: unknown[]): unknown[] {
+  const values = new Array<unknown>(length).fill(undefined);
+  for (const { index, metadata, pipes, extractValue } of params) {
+    let value = extractValue(...args);
+    for (const pipe of pipes) value = pipe.transform(value, metadata);
+    values[index] = value;
+  }
+  return values;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+}

@@ -6,8 +6,13 @@ import type { Logger } from 'pino';
 import type { Observable } from 'rxjs';
 import { type Namespace, Server, type ServerOptions, type Socket } from 'socket.io';
 import type { HandshakeAuthenticator } from '../auth/handshake-authenticator.js';
-import { type GatewaySubscriber, routeGatewayHandlers } from '../compat/nest-websockets.js';
+import {
+  attachDirectHandlers,
+  type GatewaySubscriber,
+  routeGatewayHandlers,
+} from '../compat/nest-websockets.js';
 import type { AppConfig } from '../config/app-config.js';
+import { PayloadValidationPipe } from '../gateway/payload-validation.pipe.js';
 import type { ReadinessService } from '../health/readiness.service.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
 import { ConnectionTracker } from './connection/connection-tracker.js';
@@ -75,6 +80,11 @@ export class RealtimeIoAdapter extends IoAdapter {
       logger.warn(
         'NestJS no longer has the method the shared handler tables replace: every gateway runs on the stock path (run npm run test:compat)',
       );
+    // Handlers with no enhancer but the payload schema skip NestJS's per-message promises.
+    if (!attachDirectHandlers((pipe) => pipe instanceof PayloadValidationPipe))
+      logger.warn(
+        "NestJS no longer has the method the direct handler calls read: every handler runs through NestJS's per-message context (run npm run test:compat)",
+      );
     const userCap = new UserConnectionCap(config.ws.maxConnectionsPerUser);
     this.gate = new HandshakeGate(deps);
     this.admission = new NamespaceAdmission({ authenticator, userCap, metrics, logger });
@@ -95,6 +105,14 @@ export class RealtimeIoAdapter extends IoAdapter {
   /** Whether gateways go to the shared handler tables (`routeGateways`, on by default). */
   get routesGateways(): boolean {
     return this.deps.routeGateways !== false;
+  }
+
+  /**
+   * Per event of `namespace` (once a socket joined it): handlers called directly, and those
+   * that go through NestJS's per-message context because a guard, interceptor or pipe applies.
+   */
+  handlerPaths(namespace: string): { direct: string[]; nest: string[] } | undefined {
+    return this.dispatchers.handlerPaths(namespace);
   }
 
   /** Whether `namespace`'s gateways are served by one shared handler table (the fast path). */

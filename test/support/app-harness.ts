@@ -28,6 +28,8 @@ export interface StartOptions {
   readonly imports?: Type[];
   /** False: gateways on NestJS's stock path instead of the shared handler tables. */
   readonly routeGateways?: boolean;
+  /** Runs on the app before setup, e.g. `app.useGlobalGuards(…)`. */
+  readonly configure?: (app: INestApplication) => void;
 }
 
 /** Boots the real `AppModule` in this process, listening on a free port (port 0). */
@@ -35,6 +37,7 @@ export async function startApp({
   env = {},
   imports = [],
   routeGateways,
+  configure,
 }: StartOptions = {}): Promise<TestApp> {
   const loaded = loadConfig({
     NODE_ENV: 'test',
@@ -50,6 +53,7 @@ export async function startApp({
     imports: [AppModule.forRoot(config, logger), ...imports],
   }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
+  configure?.(app);
   const adapter = await setupApp(app, config, logger, { routeGateways });
   await app.listen(0, '127.0.0.1');
   const address = (app.getHttpServer() as Server).address() as AddressInfo;

@@ -42,6 +42,11 @@ export class Dispatchers {
     return this.byNamespace.get(namespace)?.needsDisconnectHook !== false;
   }
 
+  /** Per event of `namespace`: called directly, or through NestJS's per-message context. */
+  handlerPaths(namespace: string): { direct: string[]; nest: string[] } | undefined {
+    return this.byNamespace.get(namespace)?.handlerPaths();
+  }
+
   /** Whether gateways of `namespace` are served by the shared table (the fast path). */
   routes(namespace: string): boolean {
     return this.byNamespace.has(namespace);

@@ -2,7 +2,7 @@ import type { MessageMappingProperties } from '@nestjs/websockets';
 import type { Logger } from 'pino';
 import { isObservable } from 'rxjs';
 import type { Socket } from 'socket.io';
-import type { GatewaySubscriber } from '../../compat/nest-websockets.js';
+import { directHandlerOf, type GatewaySubscriber } from '../../compat/nest-websockets.js';
 import { setOnlyAnyListener } from '../../compat/socket-io.js';
 import { userOf } from '../../gateway/socket-types.js';
 import { deliverFailure, type ErrorCode, type Failure } from '../../gateway/ws-error.js';
@@ -12,6 +12,8 @@ import { TokenBucket } from './token-bucket.js';
 interface Handler {
   /** Calls the handler for one socket. */
   readonly call: (socket: Socket, data: unknown, ack: AckFn | undefined) => unknown;
+  /** Whether `call` skips NestJS's per-message context (no guard, interceptor or pipe of its own). */
+  readonly direct: boolean;
   readonly ackHandledManually: boolean;
   readonly instruments: EventInstruments;
 }
@@ -70,10 +72,12 @@ export class NamespaceDispatcher {
     const { handleDisconnect } = instance as { handleDisconnect?: unknown };
     if (typeof handleDisconnect === 'function') this.needsDisconnectHook = true;
     for (const { message, callback, isAckHandledManually } of subscribers) {
+      const direct = directHandlerOf(callback);
       this.addHandler(
         message,
-        (socket, data, ack) => callback.call(instance, socket, data, ack),
+        direct ?? ((socket, data, ack) => callback.call(instance, socket, data, ack)),
         isAckHandledManually,
+        direct !== undefined,
       );
     }
   }
@@ -98,10 +102,23 @@ export class NamespaceDispatcher {
     setOnlyAnyListener(socket, this.listener);
   }
 
-  private addHandler(message: unknown, call: Handler['call'], manualAck?: boolean): void {
+  /** The events whose handlers are called directly, and those that go through NestJS's context. */
+  handlerPaths(): { direct: string[]; nest: string[] } {
+    const paths = { direct: [] as string[], nest: [] as string[] };
+    for (const [event, { direct }] of this.handlers) paths[direct ? 'direct' : 'nest'].push(event);
+    return paths;
+  }
+
+  private addHandler(
+    message: unknown,
+    call: Handler['call'],
+    manualAck?: boolean,
+    direct = false,
+  ): void {
     const event = String(message);
     this.handlers.set(event, {
       call,
+      direct,
       ackHandledManually: manualAck === true,
       instruments: this.options.metrics.forEvent(this.namespace, event),
     });
@@ -132,7 +149,15 @@ export class NamespaceDispatcher {
       this.internal(socket, event, error, ack);
       return;
     }
-    Promise.resolve(result).then(
+    if (!isThenable(result)) {
+      try {
+        this.respond(socket, handler, result, ack, startedAt);
+      } catch (error) {
+        this.internal(socket, event, error, ack);
+      }
+      return;
+    }
+    result.then(
       (value) => this.respond(socket, handler, value, ack, startedAt),
       (error: unknown) => this.internal(socket, event, error, ack),
     );
@@ -210,6 +235,10 @@ export class NamespaceDispatcher {
 function payloadOf(args: readonly unknown[], count: number): unknown {
   if (count === 0) return undefined;
   return count === 1 ? args[0] : args.slice(0, count);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 }
 
 /** How many events in a row past the limit a socket may send before it is disconnected. */
