@@ -43,10 +43,10 @@ const PROBE = join(HERE, 'probe.js');
 const WORKER = join(HERE, 'load-worker.js');
 const SECRET = 'bench-secret-long-enough-for-hs256-0123456789abcdef';
 
-type Target = keyof typeof SCRIPTS;
+export type Target = keyof typeof SCRIPTS;
 
 /** What the servers run with, besides the sizes. */
-interface Setup {
+export interface Setup {
   /** The template's ROOM_HISTORY_SIZE; unset keeps its default. */
   readonly history?: number;
   /** A Redis for one-instance scenarios too. */
@@ -54,7 +54,7 @@ interface Setup {
 }
 type Scenario = 'connect' | 'fanout' | 'chat' | 'cluster';
 
-interface Sizes {
+export interface Sizes {
   readonly connections: number;
   readonly fanoutMembers: number;
   readonly chatClients: number;
@@ -64,7 +64,7 @@ interface Sizes {
   readonly workers: number;
 }
 
-const FULL: Sizes = {
+export const FULL: Sizes = {
   connections: 10_000,
   fanoutMembers: 1000,
   chatClients: 1000,
@@ -74,7 +74,7 @@ const FULL: Sizes = {
   workers: 4,
 };
 /** A few seconds per scenario: what the smoke test runs, so the bench cannot rot. */
-const TINY: Sizes = {
+export const TINY: Sizes = {
   connections: 60,
   fanoutMembers: 20,
   chatClients: 40,
@@ -302,7 +302,7 @@ async function measureTraffic(
   return { reports, serverCpuUs, generatorCores: generatorUs / 1e6 / seconds, seconds };
 }
 
-async function runScenario(
+export async function runScenario(
   scenario: Scenario,
   target: Target,
   sizes: Sizes,

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { redisAvailable } from './support/redis.js';
 
 const RUN = fileURLToPath(new URL('../dist-tools/bench/run.js', import.meta.url));
+const KNEE = fileURLToPath(new URL('../dist-tools/bench/knee.js', import.meta.url));
 const execFileAsync = promisify(execFile);
 
 interface Result {
@@ -79,3 +80,24 @@ it.each(['chat', 'cluster'])(
     }
   },
 );
+
+it('knee: both servers are measured at the first rung, each knee reported with its rate', async () => {
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    [KNEE, '--tiny', '--max-rungs', '1', '--bisections', '0', '--json'],
+    { timeout: 110_000 },
+  );
+  const result = JSON.parse(stdout) as {
+    steps: { target: string; rate: number; passed: boolean }[];
+    knees: Record<'template' | 'bare', { rate: number; perCore: number }>;
+  };
+  expect(result.steps.map(({ target, rate }) => `${target} ${rate}`).sort()).toEqual([
+    'bare 100',
+    'template 100',
+  ]);
+  for (const target of ['template', 'bare'] as const) {
+    const passed = result.steps.find((step) => step.target === target)!.passed;
+    expect(result.knees[target].rate).toBe(passed ? 100 : 0);
+    if (passed) expect(result.knees[target].perCore).toBeGreaterThan(0);
+  }
+});
