@@ -2,6 +2,8 @@ import type { IncomingMessage } from 'node:http';
 
 /** The subprotocol a browser sends first when it carries the token in `Sec-WebSocket-Protocol`. */
 export const TOKEN_SUBPROTOCOL = 'access_token';
+/** The query parameter that may carry the token (it ends up in proxy logs: prefer `auth`). */
+export const TOKEN_QUERY_PARAMETER = 'access_token';
 
 /** The token from the socket.io client's `auth: { token }` option, if any. */
 export function tokenFromAuth(auth: unknown): string | undefined {
@@ -24,8 +26,9 @@ export function tokenFromRequest(req: IncomingMessage): string | undefined {
     if (first === TOKEN_SUBPROTOCOL) return second ?? '';
   }
   const queryStart = req.url?.indexOf('?') ?? -1;
-  if (queryStart >= 0 && req.url!.includes('access_token=', queryStart)) {
-    return new URLSearchParams(req.url!.slice(queryStart + 1)).get('access_token') ?? undefined;
+  if (queryStart >= 0 && req.url!.includes(`${TOKEN_QUERY_PARAMETER}=`, queryStart)) {
+    const query = new URLSearchParams(req.url!.slice(queryStart + 1));
+    return query.get(TOKEN_QUERY_PARAMETER) ?? undefined;
   }
   return undefined;
 }

@@ -4,6 +4,7 @@ import {
   type OnGatewayInit,
   SubscribeMessage,
 } from '@nestjs/websockets';
+import { Acks } from '../gateway/contract-metadata.js';
 import { Payload, RealtimeGateway } from '../gateway/realtime-gateway.decorator.js';
 import { ReadinessService } from '../health/readiness.service.js';
 import {
@@ -29,8 +30,16 @@ import {
   RoomSchema,
   SendMessageSchema,
 } from './dto/chat.schemas.js';
+import {
+  CHAT_EMITS,
+  HistoryResultSchema,
+  JoinResultSchema,
+  PresenceListResultSchema,
+  RoomResultSchema,
+  SendResultSchema,
+} from './dto/chat-output.schemas.js';
 
-@RealtimeGateway(CHAT_NAMESPACE)
+@RealtimeGateway(CHAT_NAMESPACE, { emits: CHAT_EMITS })
 export class ChatGateway implements OnGatewayInit<ChatNamespace>, OnGatewayConnection<ChatSocket> {
   /** One function shared by every socket (EventEmitter calls it with `this` = the socket). */
   private readonly onDisconnecting: (this: ChatSocket) => void;
@@ -57,6 +66,7 @@ export class ChatGateway implements OnGatewayInit<ChatNamespace>, OnGatewayConne
   }
 
   @SubscribeMessage(ChatEvent.RoomJoin)
+  @Acks({ result: JoinResultSchema, errors: ['FORBIDDEN'] })
   join(
     @ConnectedSocket() socket: ChatSocket,
     @Payload(JoinSchema) payload: JoinPayload,
@@ -65,6 +75,7 @@ export class ChatGateway implements OnGatewayInit<ChatNamespace>, OnGatewayConne
   }
 
   @SubscribeMessage(ChatEvent.RoomLeave)
+  @Acks({ result: RoomResultSchema, errors: ['NOT_IN_ROOM'] })
   leave(
     @ConnectedSocket() socket: ChatSocket,
     @Payload(RoomSchema) { room }: RoomPayload,
@@ -73,6 +84,7 @@ export class ChatGateway implements OnGatewayInit<ChatNamespace>, OnGatewayConne
   }
 
   @SubscribeMessage(ChatEvent.RoomHistory)
+  @Acks({ result: HistoryResultSchema, errors: ['FORBIDDEN'] })
   history(
     @ConnectedSocket() socket: ChatSocket,
     @Payload(HistorySchema) payload: HistoryPayload,
@@ -81,6 +93,7 @@ export class ChatGateway implements OnGatewayInit<ChatNamespace>, OnGatewayConne
   }
 
   @SubscribeMessage(ChatEvent.MessageSend)
+  @Acks({ result: SendResultSchema, errors: ['NOT_IN_ROOM', 'FORBIDDEN'] })
   send(
     @ConnectedSocket() socket: ChatSocket,
     @Payload(SendMessageSchema) payload: SendMessagePayload,
@@ -89,6 +102,7 @@ export class ChatGateway implements OnGatewayInit<ChatNamespace>, OnGatewayConne
   }
 
   @SubscribeMessage(ChatEvent.PresenceList)
+  @Acks({ result: PresenceListResultSchema, errors: ['NOT_IN_ROOM', 'FORBIDDEN'] })
   presence(
     @ConnectedSocket() socket: ChatSocket,
     @Payload(RoomSchema) { room }: RoomPayload,
@@ -97,6 +111,7 @@ export class ChatGateway implements OnGatewayInit<ChatNamespace>, OnGatewayConne
   }
 
   @SubscribeMessage(ChatEvent.PresenceUpdate)
+  @Acks({ errors: ['NOT_IN_ROOM'] })
   updateState(
     @ConnectedSocket() socket: ChatSocket,
     @Payload(PresenceUpdateSchema) payload: PresenceUpdatePayload,
@@ -105,6 +120,7 @@ export class ChatGateway implements OnGatewayInit<ChatNamespace>, OnGatewayConne
   }
 
   @SubscribeMessage(ChatEvent.TypingStart)
+  @Acks({ errors: ['NOT_IN_ROOM'] })
   typingStart(
     @ConnectedSocket() socket: ChatSocket,
     @Payload(RoomSchema) { room }: RoomPayload,
@@ -113,6 +129,7 @@ export class ChatGateway implements OnGatewayInit<ChatNamespace>, OnGatewayConne
   }
 
   @SubscribeMessage(ChatEvent.TypingStop)
+  @Acks({ errors: ['NOT_IN_ROOM'] })
   typingStop(
     @ConnectedSocket() socket: ChatSocket,
     @Payload(RoomSchema) { room }: RoomPayload,

@@ -2,7 +2,15 @@
  * NestJS internals the socket server relies on. Checked against @nestjs/websockets 12.1.1 and
  * @nestjs/core 12.5.1 (pinned exactly in package.json); `compat.spec.ts` asserts each shape.
  */
+import type { Type } from '@nestjs/common';
+import { MetadataScanner } from '@nestjs/core';
 import { ExecutionContextHost, ParamsTokenFactory, STATIC_CONTEXT } from '@nestjs/core/internal';
+import {
+  GATEWAY_METADATA,
+  GATEWAY_OPTIONS,
+  MESSAGE_MAPPING_METADATA,
+  MESSAGE_METADATA,
+} from '@nestjs/websockets/constants.js';
 import { WsContextCreator } from '@nestjs/websockets/context/ws-context-creator.js';
 import { WebSocketsController } from '@nestjs/websockets/web-sockets-controller.js';
 import { EMPTY, isObservable } from 'rxjs';
@@ -241,4 +249,37 @@ function paramValues(params: readonly PlainParam[], length: number, args: unknow
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+}
+
+/** A gateway class as NestJS's own decorators describe it. */
+export interface GatewayDeclaration {
+  /** `@WebSocketGateway({ namespace })`: a string, a RegExp, a function, or undefined (`/`). */
+  readonly namespace: unknown;
+  /** Each `@SubscribeMessage(event)` method, in declaration order. */
+  readonly handlers: readonly { readonly event: unknown; readonly methodName: string }[];
+}
+
+/**
+ * What `@WebSocketGateway` and `@SubscribeMessage` recorded on a class, read with the metadata
+ * keys NestJS keeps in `@nestjs/websockets/constants` (not exported from its main entry), or
+ * undefined when the class is not a gateway.
+ */
+export function gatewayDeclarationOf(metatype: Type): GatewayDeclaration | undefined {
+  if (Reflect.getMetadata(GATEWAY_METADATA, metatype) !== true) return undefined;
+  const options = (Reflect.getMetadata(GATEWAY_OPTIONS, metatype) ?? {}) as { namespace?: unknown };
+  const prototype = metatype.prototype as Record<string, unknown>;
+  const handlers = new MetadataScanner()
+    .getAllMethodNames(prototype)
+    .filter((name) => isHandler(prototype[name]))
+    .map((methodName) => ({
+      methodName,
+      event: Reflect.getMetadata(MESSAGE_METADATA, prototype[methodName] as object) as unknown,
+    }));
+  return { namespace: options.namespace, handlers };
+}
+
+function isHandler(method: unknown): boolean {
+  return (
+    typeof method === 'function' && Reflect.getMetadata(MESSAGE_MAPPING_METADATA, method) === true
+  );
 }

@@ -7,7 +7,8 @@ import { WsError } from './ws-error.js';
  * answers `VALIDATION` with the first problem's path and message.
  */
 export class PayloadValidationPipe<T> implements PipeTransform<unknown, T> {
-  constructor(private readonly schema: StandardSchemaV1<unknown, T>) {}
+  /** Public: the AsyncAPI document shows the payload from this very schema. */
+  constructor(readonly schema: StandardSchemaV1<unknown, T>) {}
 
   transform(value: unknown): T {
     const result = this.schema['~standard'].validate(value);

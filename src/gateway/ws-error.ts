@@ -1,6 +1,13 @@
 /** The closed set of error codes a client can receive in an ack or an `exception` event. */
-export type ErrorCode =
-  'VALIDATION' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_IN_ROOM' | 'RATE_LIMITED' | 'INTERNAL';
+export const ERROR_CODES = [
+  'VALIDATION',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'NOT_IN_ROOM',
+  'RATE_LIMITED',
+  'INTERNAL',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export interface WireError {
   readonly code: ErrorCode;

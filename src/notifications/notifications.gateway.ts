@@ -8,8 +8,14 @@ import {
 } from '@nestjs/websockets';
 import type { Logger } from 'pino';
 import { APP_LOGGER } from '../logging/logging.module.js';
+import { Acks } from '../gateway/contract-metadata.js';
 import { Payload, RealtimeGateway } from '../gateway/realtime-gateway.decorator.js';
 import { DEFAULT_INBOX_PAGE, InboxListSchema, InboxReadSchema } from './dto/inbox.schemas.js';
+import {
+  InboxListResultSchema,
+  InboxReadResultSchema,
+  NOTIFICATIONS_EMITS,
+} from './dto/notifications-output.schemas.js';
 import {
   type InboxListAck,
   type InboxListPayload,
@@ -24,7 +30,7 @@ import {
 import { NotificationsService } from './notifications.service.js';
 
 /** Puts each socket in its user's room, tells it the unread count, and serves the inbox. */
-@RealtimeGateway(NOTIFICATIONS_NAMESPACE)
+@RealtimeGateway(NOTIFICATIONS_NAMESPACE, { emits: NOTIFICATIONS_EMITS })
 export class NotificationsGateway
   implements OnGatewayInit<NotificationsNamespace>, OnGatewayConnection<NotificationsSocket>
 {
@@ -60,6 +66,7 @@ export class NotificationsGateway
   }
 
   @SubscribeMessage(NotificationEvent.InboxList)
+  @Acks({ result: InboxListResultSchema })
   async list(
     @ConnectedSocket() socket: NotificationsSocket,
     @Payload(InboxListSchema) { before, limit }: InboxListPayload,
@@ -70,6 +77,7 @@ export class NotificationsGateway
   }
 
   @SubscribeMessage(NotificationEvent.InboxRead)
+  @Acks({ result: InboxReadResultSchema })
   async read(
     @ConnectedSocket() socket: NotificationsSocket,
     @Payload(InboxReadSchema) payload: InboxReadPayload,

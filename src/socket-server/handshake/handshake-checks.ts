@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Server } from 'socket.io';
+import type { AuthFailureReason } from '../../auth/auth-error.js';
 import type { HandshakeAuthenticator } from '../../auth/handshake-authenticator.js';
 import type { ReadinessService } from '../../health/readiness.service.js';
 import type { HandshakeCheck, Refusal } from './engine-gate.js';
@@ -16,14 +17,16 @@ export function originCheck(allowed: readonly string[]): HandshakeCheck {
     const origin = req.headers.origin;
     if (origin === undefined || isAllowedOrigin(origin, allowed) || isSameOrigin(origin, req))
       return undefined;
-    return {
-      status: 403,
-      code: 'FORBIDDEN',
-      reason: 'origin_not_allowed',
-      message: 'origin not allowed',
-    };
+    return ORIGIN_REFUSAL;
   };
 }
+
+export const ORIGIN_REFUSAL: Refusal = {
+  status: 403,
+  code: 'FORBIDDEN',
+  reason: 'origin_not_allowed',
+  message: 'origin not allowed',
+};
 
 function isSameOrigin(origin: string, req: IncomingMessage): boolean {
   try {
@@ -36,18 +39,18 @@ function isSameOrigin(origin: string, req: IncomingMessage): boolean {
 /** Past `max` connections on this instance a new handshake gets 503, to be retried elsewhere. */
 export function connectionCapCheck(server: Server, max: number): HandshakeCheck {
   return (): Refusal | undefined =>
-    server.engine.clientsCount >= max
-      ? {
-          status: 503,
-          code: 'UNAVAILABLE',
-          reason: 'server_full',
-          message: 'this instance is at its connection limit; retry',
-          headers: { 'Retry-After': '5' },
-        }
-      : undefined;
+    server.engine.clientsCount >= max ? SERVER_FULL_REFUSAL : undefined;
 }
 
-const DRAINING_REFUSAL: Refusal = {
+export const SERVER_FULL_REFUSAL: Refusal = {
+  status: 503,
+  code: 'UNAVAILABLE',
+  reason: 'server_full',
+  message: 'this instance is at its connection limit; retry',
+  headers: { 'Retry-After': '5' },
+};
+
+export const DRAINING_REFUSAL: Refusal = {
   status: 503,
   code: 'UNAVAILABLE',
   reason: 'draining',
@@ -71,7 +74,10 @@ export function drainingCheck(readiness: ReadinessService): HandshakeCheck {
 export function tokenCheck(authenticator: HandshakeAuthenticator): HandshakeCheck {
   return async (req) => {
     const failure = await authenticator.checkRequest(req);
-    if (!failure) return undefined;
-    return { status: 401, code: 'UNAUTHORIZED', reason: failure.reason, message: 'unauthorized' };
+    return failure ? tokenRefusal(failure.reason) : undefined;
   };
+}
+
+export function tokenRefusal(reason: AuthFailureReason): Refusal {
+  return { status: 401, code: 'UNAUTHORIZED', reason, message: 'unauthorized' };
 }

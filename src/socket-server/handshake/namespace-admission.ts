@@ -8,6 +8,22 @@ import type { UserConnectionCap } from '../connection/user-connection-cap.js';
 /** A refusal as a `connect_error`: `err.message` and `err.data` reach the client. */
 type RefusalError = Error & { data?: { code?: string; reason?: string } };
 
+export interface ConnectRefusal {
+  readonly message: string;
+  readonly code: string;
+  readonly reason: string;
+}
+
+/** The `connect_error`s of the namespace middleware beside a refused token. */
+export const CONNECT_REFUSALS = {
+  unserved: { message: 'Invalid namespace', code: 'INVALID_NAMESPACE', reason: 'no_gateway' },
+  overUserCap: {
+    message: 'too many connections',
+    code: 'TOO_MANY_CONNECTIONS',
+    reason: 'too_many_connections',
+  },
+} as const satisfies Record<string, ConnectRefusal>;
+
 export interface NamespaceAdmissionDeps {
   readonly authenticator: HandshakeAuthenticator;
   readonly userCap: UserConnectionCap;
@@ -49,13 +65,13 @@ export class NamespaceAdmission {
    */
   private unserved(namespace: Namespace): RefusalError | undefined {
     if (namespace.name !== '/' || this.served.has('/')) return undefined;
-    return refusal('Invalid namespace', 'INVALID_NAMESPACE', 'no_gateway');
+    return refusal(CONNECT_REFUSALS.unserved);
   }
 
   /** Past `WS_MAX_CONNECTIONS_PER_USER`. */
   private overUserCap(socket: Socket): RefusalError | undefined {
     if (this.deps.userCap.admits(userOf(socket).id, socket.conn)) return undefined;
-    return refusal('too many connections', 'TOO_MANY_CONNECTIONS', 'too_many_connections');
+    return refusal(CONNECT_REFUSALS.overUserCap);
   }
 
   private onRefused(namespace: Namespace, error: RefusalError): void {
@@ -68,6 +84,6 @@ export class NamespaceAdmission {
   }
 }
 
-function refusal(message: string, code: string, reason: string): RefusalError {
+function refusal({ message, code, reason }: ConnectRefusal): RefusalError {
   return Object.assign(new Error(message), { data: { code, reason } });
 }
