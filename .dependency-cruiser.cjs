@@ -34,6 +34,8 @@ const MAY_IMPORT = {
   // Room and user lifecycle events, in process and as signed webhooks.
   events: [...PLATFORM, 'cluster'],
   cli: [...PLATFORM, 'auth', 'chat', 'cluster', 'gateway', 'notifications'],
+  // The AsyncAPI document, read from every gateway's decorators; no feature imports it.
+  contract: [...PLATFORM, 'auth', 'compat', 'gateway', 'socket-server'],
 };
 
 /** @type {import('dependency-cruiser').IForbiddenRuleType[]} */

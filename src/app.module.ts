@@ -7,6 +7,7 @@ import { ChatModule } from './chat/chat.module.js';
 import { ClusterModule } from './cluster/cluster.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
+import { ContractModule } from './contract/contract.module.js';
 import { DemoModule } from './demo/demo.module.js';
 import { HealthModule } from './health/health.module.js';
 import { LifecycleModule } from './lifecycle/lifecycle.module.js';
@@ -36,6 +37,8 @@ export class AppModule {
         ChatModule,
         NotificationsModule,
         DemoModule,
+        // GET /asyncapi.json and /docs/events: the contract of every gateway above (and yours).
+        ContractModule,
         // The service API exists only with a key: without one, /api/* is a plain 404.
         ...(config.apiKey ? [ApiModule] : []),
       ],
