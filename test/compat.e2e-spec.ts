@@ -16,8 +16,10 @@ import { io, type Socket as ClientSocket } from 'socket.io-client';
 import { CHAT_NAMESPACE, ChatEvent } from '../src/chat/chat.events.js';
 import { createClusterSetup } from '../src/cluster/cluster-adapter.js';
 import { RedisConnections } from '../src/cluster/redis-connections.js';
+import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import {
   GUARD_REFUSAL_MESSAGE,
+  gatewayDeclarationOf,
   gatewayHandlersRouted,
   routeGatewayHandlers,
 } from '../src/compat/nest-websockets.js';
@@ -97,6 +99,22 @@ describe('NestJS internals', () => {
 
   it("a guard's refusal carries the message the error filter recognises", () => {
     expect(FORBIDDEN_MESSAGE).toBe(GUARD_REFUSAL_MESSAGE);
+  });
+
+  it('gatewayDeclarationOf reads what @WebSocketGateway and @SubscribeMessage recorded', () => {
+    @WebSocketGateway({ namespace: '/widgets' })
+    class WidgetsGateway {
+      @SubscribeMessage('widget:get')
+      get(): void {}
+
+      helper(): void {}
+    }
+    class NotAGateway {}
+    expect(gatewayDeclarationOf(WidgetsGateway)).toEqual({
+      namespace: '/widgets',
+      handlers: [{ event: 'widget:get', methodName: 'get' }],
+    });
+    expect(gatewayDeclarationOf(NotAGateway)).toBeUndefined();
   });
 });
 

@@ -194,6 +194,36 @@ describe('a new namespace built with @RealtimeGateway', () => {
       /ws_event_handling_seconds_count\{namespace="\/dashboard",event="widget:subscribe"\} [1-9]/,
     );
   });
+
+  it('appears in GET /asyncapi.json with its events and payload schemas, with no code of its own', async () => {
+    const document = (await (await fetch(`${server.url}/asyncapi.json`)).json()) as {
+      channels: Record<string, { address: string; messages: Record<string, Message> }>;
+    };
+    type Message = { name: string; summary?: string; payload?: { oneOf?: unknown[] } };
+    const channel = Object.values(document.channels).find((c) => c.address === '/dashboard');
+    const messages = Object.values(channel?.messages ?? {});
+    expect(messages.map((message) => message.name)).toEqual([
+      DashboardEvent.Subscribe,
+      `${DashboardEvent.Subscribe} ack`,
+      DashboardEvent.Fail,
+      `${DashboardEvent.Fail} ack`,
+      DashboardEvent.Admin,
+      `${DashboardEvent.Admin} ack`,
+      'server:draining',
+      'exception',
+    ]);
+    const byName = (name: string) => messages.find((message) => message.name === name);
+    expect(byName(DashboardEvent.Subscribe)?.payload).toEqual({
+      type: 'object',
+      properties: { widget: { type: 'string', enum: ['cpu', 'memory'] } },
+      required: ['widget'],
+    });
+    expect(byName(DashboardEvent.Admin)?.summary).toMatch(/not declared/);
+    expect(byName(`${DashboardEvent.Subscribe} ack`)?.payload?.oneOf).toEqual([
+      expect.objectContaining({ description: expect.stringMatching(/not declared/) }),
+      expect.objectContaining({ required: ['ok', 'error'] }),
+    ]);
+  });
 });
 
 // NestJS lets a gateway ask for a port of its own: a second Socket.IO server, outside the
