@@ -134,6 +134,14 @@ it('gives each ack its success shape and every error code the handler may answer
   ]);
 });
 
+it('leaves what the server sends open to new fields, as the compatibility promise allows', () => {
+  const sent = [`${ChatEvent.MessageSend} ack`, ChatEvent.MessageNew, ServerEvent.Exception].map(
+    (name) => message(CHAT_NAMESPACE, name)?.payload,
+  );
+  expect(sent).not.toContain(undefined);
+  expect(JSON.stringify(sent)).not.toContain('"additionalProperties":false');
+});
+
 it('describes the four token carriers and the HTTP refusals of the handshake', () => {
   const components = served['components'] as { securitySchemes: Record<string, unknown> };
   expect(Object.keys(components.securitySchemes)).toEqual([

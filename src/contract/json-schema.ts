@@ -20,7 +20,20 @@ export function jsonSchemaOf(schema: AnySchema, io: 'input' | 'output'): JsonSch
   }
   const schemaOnly: JsonSchema = { ...converted };
   delete schemaOnly['$schema'];
-  return schemaOnly;
+  return io === 'output' ? open(schemaOnly) : schemaOnly;
+}
+
+/**
+ * What the server sends may gain fields in a minor release (docs/contract-compatibility.md):
+ * its objects are left open, so a client generated from the document does not refuse them.
+ */
+function open(schema: unknown): JsonSchema {
+  if (Array.isArray(schema)) return schema.map(open) as unknown as JsonSchema;
+  if (typeof schema !== 'object' || schema === null) return schema as JsonSchema;
+  const entries = Object.entries(schema)
+    .filter(([key, value]) => !(key === 'additionalProperties' && value === false))
+    .map(([key, value]) => [key, open(value)]);
+  return Object.fromEntries(entries) as JsonSchema;
 }
 
 function isZod(schema: AnySchema): schema is AnySchema & z.core.$ZodType {
