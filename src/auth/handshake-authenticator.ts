@@ -20,7 +20,7 @@ export interface UnauthorizedData {
  */
 @Injectable()
 export class HandshakeAuthenticator {
-  private readonly verifiedRequests = new WeakMap<IncomingMessage, Promise<AuthUser>>();
+  private readonly verifiedRequests = new WeakMap<object, Promise<AuthUser>>();
 
   constructor(private readonly verifier: TokenVerifier) {}
 
@@ -36,6 +36,15 @@ export class HandshakeAuthenticator {
     } catch (error) {
       return error instanceof AuthError ? error : new AuthError('malformed_token');
     }
+  }
+
+  /**
+   * The connection keeps a smaller record in place of its HTTP request (`socket.request`),
+   * without the headers that carried the token: the request's verification goes with it.
+   */
+  carryOver(from: IncomingMessage, to: object): void {
+    const verified = this.verifiedRequests.get(from);
+    if (verified) this.verifiedRequests.set(to, verified);
   }
 
   readonly middleware = (socket: Socket, next: (err?: ExtendedError) => void): void => {

@@ -109,3 +109,36 @@ export function writeToConnection(
     conn.write(packet, {}, i === packets.length - 1 ? finish : undefined),
   );
 }
+
+/**
+ * Replaces the handshake request an engine.io connection keeps for its whole life
+ * (`conn.request`, which `socket.request` returns and from which Socket.IO builds every
+ * namespace socket's `handshake`). Socket.IO reads only `headers`, `url`, `_query` and
+ * `connection.encrypted` of it.
+ */
+export function replaceHandshakeRequest(conn: EngineConnection, request: object): void {
+  (conn as unknown as { request: object }).request = request;
+}
+
+/** The source of the listener engine.io's upgrade response puts on the TCP socket. */
+const UPGRADE_RESPONSE_CLOSE = '() => this.emit("close")';
+
+/**
+ * engine.io answers a WebSocket upgrade through a response object that re-emits the TCP
+ * socket's `close` (for `engine.use` middlewares) and holds the upgrade request until then.
+ * Removes that listener from a WebSocket connection's TCP socket; false when none was found.
+ */
+export function dropUpgradeResponse(conn: EngineConnection): boolean {
+  const transport = conn.transport as unknown as { socket?: { _socket?: EventEmitterLike } };
+  const tcp = transport.socket?._socket;
+  if (tcp === undefined) return false;
+  const listener = tcp.listeners('close').find((fn) => String(fn) === UPGRADE_RESPONSE_CLOSE);
+  if (listener === undefined) return false;
+  tcp.off('close', listener);
+  return true;
+}
+
+interface EventEmitterLike {
+  listeners(event: string): ((...args: unknown[]) => void)[];
+  off(event: string, listener: (...args: unknown[]) => void): void;
+}

@@ -11,12 +11,14 @@ import {
   type GatewaySubscriber,
   routeGatewayHandlers,
 } from '../compat/nest-websockets.js';
+import type { EngineConnection } from '../compat/socket-io.js';
 import type { AppConfig } from '../config/app-config.js';
 import { PayloadValidationPipe } from '../gateway/payload-validation.pipe.js';
 import type { ReadinessService } from '../health/readiness.service.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
 import { ConnectionTracker } from './connection/connection-tracker.js';
-import { releaseRawHeaders, watchSlowConsumers } from './connection/engine-connections.js';
+import { watchSlowConsumers } from './connection/engine-connections.js';
+import { releaseHandshakeRequest } from './connection/handshake-release.js';
 import type { SocketServerRef } from './connection/socket-server-ref.js';
 import { UserConnectionCap } from './connection/user-connection-cap.js';
 import { Dispatchers } from './dispatch/dispatchers.js';
@@ -135,7 +137,10 @@ export class RealtimeIoAdapter extends IoAdapter {
     const httpServer = this.httpServer as HttpServer | undefined;
     if (httpServer) this.gate.install(server, httpServer, `${SOCKET_IO_PATH}/`);
     watchSlowConsumers(server, this.deps);
-    server.engine.on('connection', releaseRawHeaders);
+    const { authenticator } = this.deps;
+    server.engine.on('connection', (conn: EngineConnection) =>
+      releaseHandshakeRequest(conn, (from, to) => authenticator.carryOver(from, to)),
+    );
     this.prepareNamespace(server.of('/'));
     server.on('new_namespace', (namespace: Namespace) => this.prepareNamespace(namespace));
     return server;

@@ -3,6 +3,7 @@ import type { Namespace, Socket } from 'socket.io';
 import { siblingSockets } from '../../compat/socket-io.js';
 import { userOf } from '../../gateway/socket-types.js';
 import type { MetricsService } from '../../metrics/metrics.service.js';
+import { releaseAuthToken } from './handshake-release.js';
 import { TokenExpiry } from './token-expiry.js';
 import type { UserConnectionCap } from './user-connection-cap.js';
 
@@ -61,6 +62,7 @@ export class ConnectionTracker {
     const { metrics, logger, userCap, onConnection } = this.deps;
     metrics.trackNamespace(namespace.name, () => namespace.sockets.size);
     namespace.on('connection', (socket: Socket) => {
+      releaseAuthToken(socket);
       onConnection?.(socket);
       const user = userOf(socket);
       userCap.add(user.id, socket.conn);

@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { Server } from 'socket.io';
 import { engineConnectionBuffers } from '../../compat/socket-io.js';
@@ -37,19 +36,4 @@ export function watchSlowConsumers(
   }, 1000);
   timer.unref();
   server.engine.once('close', () => clearInterval(timer));
-}
-
-const NO_RAW_HEADERS: string[] = [];
-
-/**
- * A connection keeps its handshake request for its whole life (engine.io holds it, and a
- * listener on the TCP socket too). Its headers stay readable (`socket.handshake.headers`);
- * the raw list they were parsed from, names in their original case, is dropped.
- */
-export function releaseRawHeaders(conn: { request: IncomingMessage }): void {
-  const { request } = conn;
-  // Node parses `headers` from the raw list on first read; the handshake checks have read
-  // them by now, and this makes sure.
-  void request.headers;
-  request.rawHeaders = NO_RAW_HEADERS;
 }
