@@ -4,7 +4,7 @@
  * A failure here names the internal that moved, before the app silently loses a fix or a gain.
  */
 import { once } from 'node:events';
-import { createServer, request, type Server as HttpServer } from 'node:http';
+import { createServer, IncomingMessage, request, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FORBIDDEN_MESSAGE } from '@nestjs/core/guards/constants.js';
 import { WebSocketsController } from '@nestjs/websockets/web-sockets-controller.js';
@@ -24,11 +24,13 @@ import {
   routeGatewayHandlers,
 } from '../src/compat/nest-websockets.js';
 import {
+  dropUpgradeResponse,
   engineClients,
   engineConnectionBuffers,
   engineQuery,
   namespacesOf,
   recoveryPid,
+  replaceHandshakeRequest,
   setOnlyAnyListener,
   siblingSockets,
   writeToConnection,
@@ -190,6 +192,36 @@ describe('Socket.IO and engine.io internals', () => {
     );
     await written;
     expect(await received).toEqual({ n: 1 });
+  });
+
+  it('a connection keeps its upgrade request, in conn.request and in a close listener on the TCP socket; both let go', async () => {
+    const { main, client } = await twoNamespaces();
+    expect(main.conn.request).toBeInstanceOf(IncomingMessage);
+    expect(dropUpgradeResponse(main.conn)).toBe(true);
+    // Gone: a second call finds no listener of engine.io's upgrade response.
+    expect(dropUpgradeResponse(main.conn)).toBe(false);
+    // Socket.IO builds a later namespace socket's handshake from these fields only.
+    const kept = {
+      method: 'GET',
+      url: '/socket.io/?kept=1',
+      headers: { 'x-kept': '1' },
+      _query: { kept: '1' },
+      connection: { encrypted: true },
+    };
+    replaceHandshakeRequest(main.conn, kept);
+    expect(main.request).toBe(kept);
+    const later = connected(server.of('/c'));
+    const c = client.io.socket('/c');
+    clients.push(c);
+    c.connect();
+    const { handshake } = await later;
+    expect(handshake).toMatchObject({
+      headers: kept.headers,
+      url: kept.url,
+      query: kept._query,
+      secure: true,
+      address: main.conn.remoteAddress,
+    });
   });
 
   it('engine.io uses the query engineQuery left on the request', async () => {
