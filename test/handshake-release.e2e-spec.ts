@@ -31,7 +31,10 @@ describe('what a socket keeps of its handshake', () => {
 
   /** The server's side of a client socket, as a gateway gets it. */
   function serverSocket(namespace: string, id: string | undefined): Socket {
-    const socket = server.app.get(SocketServerRef).server!.of(namespace).sockets.get(id ?? '');
+    const socket = server.app
+      .get(SocketServerRef)
+      .server!.of(namespace)
+      .sockets.get(id ?? '');
     if (!socket) throw new Error(`no socket ${id} in ${namespace}`);
     return socket;
   }

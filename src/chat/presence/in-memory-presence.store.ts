@@ -4,7 +4,11 @@ import type { PresenceStore, RoomChangeListener } from './presence.store.js';
 
 interface Member {
   readonly user: UserRef;
-  readonly sockets: Set<string>;
+  /**
+   * The user's one socket in the room, or a set once there are several. Every /chat socket
+   * is counted in the online room: a set for one id would cost ~180 bytes per connection.
+   */
+  sockets: string | Set<string>;
   state?: PresenceState;
 }
 
@@ -26,10 +30,11 @@ export class InMemoryPresenceStore implements PresenceStore {
     }
     const member = members.get(user.id);
     if (member) {
-      member.sockets.add(socketId);
+      if (typeof member.sockets !== 'string') member.sockets.add(socketId);
+      else if (member.sockets !== socketId) member.sockets = new Set([member.sockets, socketId]);
       return Promise.resolve(false);
     }
-    members.set(user.id, { user, sockets: new Set([socketId]) });
+    members.set(user.id, { user, sockets: socketId });
     if (members.size === 1) for (const listener of this.roomListeners) listener(room, true);
     return Promise.resolve(true);
   }
@@ -37,8 +42,9 @@ export class InMemoryPresenceStore implements PresenceStore {
   leave(room: string, user: UserRef, socketId: string): Promise<boolean> {
     const members = this.rooms.get(room);
     const member = members?.get(user.id);
-    if (!members || !member || !member.sockets.delete(socketId)) return Promise.resolve(false);
-    if (member.sockets.size > 0) return Promise.resolve(false);
+    if (!members || !member || !removeSocket(member, socketId)) return Promise.resolve(false);
+    if (typeof member.sockets !== 'string' && member.sockets.size > 0)
+      return Promise.resolve(false);
     members.delete(user.id);
     if (members.size === 0) {
       this.rooms.delete(room);
@@ -61,4 +67,10 @@ export class InMemoryPresenceStore implements PresenceStore {
     if (member) member.state = state;
     return Promise.resolve(member !== undefined);
   }
+}
+
+/** Takes the socket out of the member's; false when it was not there. */
+function removeSocket(member: Member, socketId: string): boolean {
+  if (typeof member.sockets !== 'string') return member.sockets.delete(socketId);
+  return member.sockets === socketId;
 }
