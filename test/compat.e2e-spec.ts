@@ -24,6 +24,7 @@ import {
   routeGatewayHandlers,
 } from '../src/compat/nest-websockets.js';
 import {
+  dropUpgradeErrorListener,
   dropUpgradeResponse,
   engineClients,
   engineConnectionBuffers,
@@ -194,12 +195,18 @@ describe('Socket.IO and engine.io internals', () => {
     expect(await received).toEqual({ n: 1 });
   });
 
-  it('a connection keeps its upgrade request, in conn.request and in a close listener on the TCP socket; both let go', async () => {
+  it('a connection keeps its upgrade request, in conn.request and in a close listener on the TCP socket, and an upgrade error listener; all let go', async () => {
     const { main, client } = await twoNamespaces();
     expect(main.conn.request).toBeInstanceOf(IncomingMessage);
     expect(dropUpgradeResponse(main.conn)).toBe(true);
     // Gone: a second call finds no listener of engine.io's upgrade response.
     expect(dropUpgradeResponse(main.conn)).toBe(false);
+    const ws = (main.conn.transport as unknown as { socket: NodeJS.EventEmitter }).socket;
+    expect(ws.listeners('error').map((fn) => fn.name)).toContain('onUpgradeError');
+    expect(dropUpgradeErrorListener(main.conn)).toBe(true);
+    // The transport's own listener stays, so a WebSocket error is still handled.
+    expect(ws.listeners('error')).toHaveLength(1);
+    expect(dropUpgradeErrorListener(main.conn)).toBe(false);
     // Socket.IO builds a later namespace socket's handshake from these fields only.
     const kept = {
       method: 'GET',

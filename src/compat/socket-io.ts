@@ -138,6 +138,21 @@ export function dropUpgradeResponse(conn: EngineConnection): boolean {
   return true;
 }
 
+/**
+ * engine.io listens for `error` on a new WebSocket until the transport takes over, and on a
+ * connection that opens on WebSocket never removes that listener: its closure and scope stay
+ * for the connection's life. Removes it while the transport's own listener is there; false
+ * when it was not found.
+ */
+export function dropUpgradeErrorListener(conn: EngineConnection): boolean {
+  const transport = conn.transport as unknown as { socket?: EventEmitterLike };
+  const listeners = transport.socket?.listeners('error') ?? [];
+  const listener = listeners.find((fn) => fn.name === 'onUpgradeError');
+  if (listener === undefined || listeners.length < 2) return false;
+  transport.socket!.off('error', listener);
+  return true;
+}
+
 interface EventEmitterLike {
   listeners(event: string): ((...args: unknown[]) => void)[];
   off(event: string, listener: (...args: unknown[]) => void): void;

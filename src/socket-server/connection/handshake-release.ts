@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Socket } from 'socket.io';
 import {
+  dropUpgradeErrorListener,
   dropUpgradeResponse,
   type EngineConnection,
   replaceHandshakeRequest,
@@ -66,8 +67,8 @@ export function handshakeRequestOf(
 
 /**
  * Called on every new engine.io connection, before any namespace handshake: the connection
- * keeps a `HandshakeRequest` instead of its HTTP request, and engine.io's upgrade response
- * stops holding the request until the TCP socket closes. `carryOver` moves what was keyed by
+ * keeps a `HandshakeRequest` instead of its HTTP request, engine.io's upgrade response stops
+ * holding the request until the TCP socket closes, and its upgrade-time `error` listener goes. `carryOver` moves what was keyed by
  * the HTTP request (the token verification) onto what replaces it.
  */
 export function releaseHandshakeRequest(
@@ -80,6 +81,7 @@ export function releaseHandshakeRequest(
   carryOver(request, kept);
   replaceHandshakeRequest(conn, kept);
   dropUpgradeResponse(conn);
+  dropUpgradeErrorListener(conn);
 }
 
 const NO_AUTH = Object.freeze({});
