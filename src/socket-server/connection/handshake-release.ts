@@ -68,8 +68,9 @@ export function handshakeRequestOf(
 /**
  * Called on every new engine.io connection, before any namespace handshake: the connection
  * keeps a `HandshakeRequest` instead of its HTTP request, engine.io's upgrade response stops
- * holding the request until the TCP socket closes, and its upgrade-time `error` listener goes. `carryOver` moves what was keyed by
- * the HTTP request (the token verification) onto what replaces it.
+ * holding the request until the TCP socket closes, and its upgrade-time `error` listener
+ * goes. `carryOver` moves what was keyed by the HTTP request (the token verification) onto
+ * what replaces it.
  */
 export function releaseHandshakeRequest(
   conn: EngineConnection,
