@@ -6,10 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import { createAdapter } from '@socket.io/redis-adapter';
 import { jwtVerify } from 'jose';
-import { createClient } from 'redis';
 import { Server } from 'socket.io';
+import { useRedisAdapter } from './bare-adapter.js';
 
 interface User {
   readonly id: string;
@@ -29,13 +28,8 @@ const io = new Server(http, {
   maxHttpBufferSize: 65_536,
 });
 
-if (process.env.REDIS_URL) {
-  const pub = createClient({ url: process.env.REDIS_URL, RESP: 2 });
-  const sub = pub.duplicate();
-  for (const client of [pub, sub]) client.on('error', () => undefined);
-  await Promise.all([pub.connect(), sub.connect()]);
-  io.adapter(createAdapter(pub, sub));
-}
+if (process.env.REDIS_URL)
+  await useRedisAdapter(io, process.env.REDIS_URL, process.env.REDIS_ADAPTER);
 
 const chat = io.of('/chat');
 chat.use((socket, next) => {

@@ -15,6 +15,13 @@
  * `--history N` sets the template's ROOM_HISTORY_SIZE (0 turns history off; the default keeps
  * 100 per room); `--redis` gives both servers of a one-instance scenario a Redis, so history
  * lives there and bare publishes through the Redis adapter.
+ *
+ * cluster: `--instances N` (default 2) instances of each server share one Redis, clients
+ * spread over them (so every room of 10 has members on each of up to 10 instances);
+ * `--adapter pubsub|sharded|streams` picks the Redis adapter of both; `--clients` and
+ * `--rate` size the load. With history on, the template's messages cross through its history
+ * feed whatever the adapter: `--history 0` makes them the adapter's broadcasts, as bare's
+ * are. Redis's side of the run is reported too (see `watchRedis`).
  */
 import { fork, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -30,7 +37,7 @@ import {
   stopProcess,
   waitUntil,
 } from '../tools/processes.js';
-import { startRedisServer } from '../tools/redis-server.js';
+import { redisCommand, startRedisServer, type RedisServer } from '../tools/redis-server.js';
 import type { ServerStats, WorkerCommand, WorkerReply } from './protocol.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -51,7 +58,13 @@ export interface Setup {
   readonly history?: number;
   /** A Redis for one-instance scenarios too. */
   readonly redis?: boolean;
+  /** The cluster scenario's Redis adapter (default pubsub). */
+  readonly adapter?: Adapter;
+  /** The cluster scenario's instance count (default 2). */
+  readonly instances?: number;
 }
+const ADAPTERS = ['pubsub', 'sharded', 'streams'] as const;
+type Adapter = (typeof ADAPTERS)[number];
 type Scenario = 'connect' | 'fanout' | 'chat' | 'cluster';
 
 export interface Sizes {
@@ -302,6 +315,90 @@ async function measureTraffic(
   return { reports, serverCpuUs, generatorCores: generatorUs / 1e6 / seconds, seconds };
 }
 
+// ---------------------------------------------------------------------------- cluster
+
+/** Adapter and feed writes: one per message crossing instances, whichever the path. */
+const REDIS_WRITES = ['publish', 'spublish', 'xadd', 'eval', 'evalsha', 'fcall'];
+const OMEM_SAMPLE_MS = 250;
+
+function parseInfo(info: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const line of info.split('\r\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0) fields.set(line.slice(0, colon), line.slice(colon + 1));
+  }
+  return fields;
+}
+
+async function redisCounters(redis: RedisServer): Promise<Record<string, number>> {
+  const info = parseInfo(await redisCommand(redis.port, 'INFO all', 5000));
+  const calls = (command: string): number =>
+    Number(/calls=(\d+)/.exec(info.get(`cmdstat_${command}`) ?? '')?.[1] ?? 0);
+  return {
+    cpuS: Number(info.get('used_cpu_sys')) + Number(info.get('used_cpu_user')),
+    writes: REDIS_WRITES.reduce((n, command) => n + calls(command), 0),
+    connections: Number(info.get('total_connections_received')),
+    outBytes: Number(info.get('total_net_output_bytes')),
+    inBytes: Number(info.get('total_net_input_bytes')),
+  };
+}
+
+/**
+ * Redis's side of a run, from just before the load to the end of the count: its CPU (INFO
+ * cpu), the adapter and feed writes it received, bytes in and out, connections it accepted
+ * (the servers' clients are all connected before: any new one is a client that was dropped
+ * and came back), and the largest output buffer it held for a subscriber (CLIENT LIST
+ * `omem`, sampled every 250 ms): a subscriber that falls behind shows there first.
+ */
+async function watchRedis(redis: RedisServer) {
+  const before = await redisCounters(redis);
+  let omemMax = 0;
+  // Each look opens a connection of its own: those are taken off the count.
+  let looks = 1;
+  const sampler = setInterval(() => {
+    looks += 1;
+    redisCommand(redis.port, 'CLIENT LIST TYPE pubsub', 2000).then(
+      (list) => {
+        for (const match of list.matchAll(/ omem=(\d+)/g))
+          omemMax = Math.max(omemMax, Number(match[1]));
+      },
+      () => undefined,
+    );
+  }, OMEM_SAMPLE_MS);
+  return {
+    figures: async (messages: number): Promise<Figures> => {
+      clearInterval(sampler);
+      const after = await redisCounters(redis);
+      const per = Math.max(1, messages);
+      return {
+        redisCpuUsPerMessage: round2(((after.cpuS - before.cpuS) * 1e6) / per),
+        redisWritesPerMessage: round2((after.writes - before.writes) / per),
+        redisOutBytesPerMessage: Math.round((after.outBytes - before.outBytes) / per),
+        redisInBytesPerMessage: Math.round((after.inBytes - before.inBytes) / per),
+        redisReconnections: after.connections - before.connections - looks,
+        redisSubscriberOmemMaxKB: round2(omemMax / 1024),
+      };
+    },
+  };
+}
+
+/** Deliveries that came after the 15 s count, up to 60 s more, until none came for 3 s. */
+async function lateDeliveries(load: Load, due: number, counted: number): Promise<Figures> {
+  const deadline = Date.now() + 60_000;
+  let last = counted;
+  let quietSince = Date.now();
+  while (last < due && Date.now() < deadline && Date.now() - quietSince < 3000) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const counts = await Promise.all(
+      load.workers.map((w) => w.ask({ cmd: 'deliveries' }, 'deliveries')),
+    );
+    const now = counts.reduce((n, c) => n + c.deliveries, 0);
+    if (now > last) quietSince = Date.now();
+    last = now;
+  }
+  return { deliveriesLate: last - counted, deliveriesMissingAtEnd: Math.max(0, due - last) };
+}
+
 export async function runScenario(
   scenario: Scenario,
   target: Target,
@@ -313,14 +410,14 @@ export async function runScenario(
       ? await startRedisServer({ onSpawn: killOnExit })
       : undefined;
   const env: Record<string, string> = redis
-    ? { REDIS_URL: redis.url, REDIS_ADAPTER: 'pubsub' }
+    ? { REDIS_URL: redis.url, REDIS_ADAPTER: setup.adapter ?? 'pubsub' }
     : {};
   if (target === 'template' && setup.history !== undefined)
     env.ROOM_HISTORY_SIZE = String(setup.history);
   const servers: ServerProcess[] = [];
   let load: Load | undefined;
   try {
-    for (let i = 0; i < (scenario === 'cluster' ? 2 : 1); i++)
+    for (let i = 0; i < (scenario === 'cluster' ? (setup.instances ?? 2) : 1); i++)
       servers.push(await startServer(target, env));
     const urls = servers.map((s) => s.url);
     if (scenario === 'connect') {
@@ -371,6 +468,7 @@ export async function runScenario(
     load = await connectClients(urls, sizes.chatClients, sizes);
     await Promise.all(load.workers.map((w) => w.ask({ cmd: 'join' }, 'joined')));
     const ratePerClient = sizes.chatRate / sizes.chatClients;
+    const redisWatch = redis && scenario === 'cluster' ? await watchRedis(redis) : undefined;
     const traffic = await measureTraffic(
       load,
       servers,
@@ -383,6 +481,13 @@ export async function runScenario(
     const sent = traffic.reports.reduce((n, r) => n + r.sent, 0);
     const acked = traffic.reports.reduce((n, r) => n + r.acked, 0);
     const deliveries = traffic.reports.reduce((n, r) => n + r.deliveries, 0);
+    const cluster = redisWatch
+      ? {
+          ...(await lateDeliveries(load, acked * (sizes.roomSize - 1), deliveries)),
+          ...(await redisWatch.figures(sent)),
+          instances: servers.length,
+        }
+      : {};
     const acks = traffic.reports.flatMap((r) => r.ackSamples);
     const latencies = traffic.reports.flatMap((r) => r.deliverySamples);
     return {
@@ -404,6 +509,7 @@ export async function runScenario(
       errors: traffic.reports.reduce((n, r) => n + r.errors, 0),
       unanswered: traffic.reports.reduce((n, r) => n + r.unanswered, 0),
       generatorCores: round2(traffic.generatorCores),
+      ...cluster,
     };
   } finally {
     await Promise.all((load?.workers ?? []).map((w) => w.close()));
@@ -477,6 +583,9 @@ async function main(): Promise<void> {
       rate: { type: 'string' },
       history: { type: 'string' },
       redis: { type: 'boolean', default: false },
+      clients: { type: 'string' },
+      adapter: { type: 'string', default: 'pubsub' },
+      instances: { type: 'string', default: '2' },
     },
   });
   const scenario = values.scenario as Scenario;
@@ -492,8 +601,16 @@ async function main(): Promise<void> {
     ...(values.connections ? { connections: Number(values.connections) } : {}),
     ...(values['duration-ms'] ? { durationMs: Number(values['duration-ms']) } : {}),
     ...(values.rate ? { chatRate: Number(values.rate) } : {}),
+    ...(values.clients ? { chatClients: Number(values.clients) } : {}),
   };
   const rounds = Number(values.rounds);
+  const adapter = values.adapter as Adapter;
+  if (!ADAPTERS.includes(adapter)) throw new Error(`--adapter is one of ${ADAPTERS.join(', ')}`);
+  const instances = Number(values.instances);
+  if (!(Number.isInteger(instances) && instances >= 1 && instances <= 8))
+    throw new Error('--instances takes a whole number from 1 to 8');
+  if (values.clients !== undefined && !(Number(values.clients) >= 1))
+    throw new Error('--clients takes a number of chat clients');
   const history = values.history === undefined ? undefined : Number(values.history);
   if (history !== undefined && !(Number.isInteger(history) && history >= 0))
     throw new Error('--history takes the ROOM_HISTORY_SIZE to run with (0 turns history off)');
@@ -502,7 +619,11 @@ async function main(): Promise<void> {
     against: values.against,
     rounds,
     sizes,
-    setup: { history, redis: values.redis },
+    setup: {
+      history,
+      redis: values.redis,
+      ...(scenario === 'cluster' ? { adapter, instances } : {}),
+    },
     log: values.json ? undefined : (line) => process.stdout.write(`${line}\n`),
   });
   if (values.json) {

@@ -37,11 +37,14 @@ export async function createClusterSetup(
 ): Promise<ClusterSetup> {
   const guard = <T extends object>(client: T): T =>
     guardAdapterClient(client, {
-      onError: (error) => redis.errors.report('adapter-command', error),
+      onError: (error) => {
+        redis.watch.adapterWriteFailed();
+        redis.errors.report('adapter-command', error);
+      },
       onDuplicate: (duplicate) => redis.adopt(duplicate, 'adapter-duplicate'),
     });
   const pub = guard(redis.command);
-  const classicSub = guard(await redis.duplicate('pubsub-subscriber'));
+  const classicSub = guard(await redis.duplicate('pubsub-subscriber', { subscriber: true }));
   const classic = createPubSubAdapter(pub, classicSub, {
     key: CLASSIC_ADAPTER_KEY,
     requestsTimeout: 5000,
@@ -54,10 +57,14 @@ export async function createClusterSetup(
       main = classic;
       break;
     case 'sharded':
-      main = createShardedAdapter(pub, guard(await redis.duplicate('sharded-subscriber')), {
-        channelPrefix: CLASSIC_ADAPTER_KEY,
-        subscriptionMode: 'dynamic',
-      });
+      main = createShardedAdapter(
+        pub,
+        guard(await redis.duplicate('sharded-subscriber', { subscriber: true })),
+        {
+          channelPrefix: CLASSIC_ADAPTER_KEY,
+          subscriptionMode: 'dynamic',
+        },
+      );
       break;
     case 'streams': {
       // XREAD blocks below the 5 s command timeout, so a quiet stream never times out.

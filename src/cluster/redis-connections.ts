@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { createClient, createCluster } from 'redis';
 import type { RedisConfig } from '../config/app-config.js';
+import { RedisConnectionWatch } from './redis-connection-watch.js';
 import { RedisErrorLog } from './redis-error-log.js';
 import { hideCredentials } from '../common/credentials.js';
 
@@ -13,9 +15,14 @@ import { hideCredentials } from '../common/credentials.js';
  *   so a queue would hold every local message for the whole command timeout; this way local
  *   delivery goes on at full speed, and what could not cross instances is dropped and logged
  *   (rate-limited), never queued without bound;
- * - a 5 s command timeout for a Redis that is up but stalled; readiness pings use 1 s.
+ * - a 5 s command timeout for a Redis that is up but stalled; readiness pings use 1 s;
+ * - a 1 MiB socket write buffer: node-redis writes its queue until the socket's high-water
+ *   mark (16 KB by default) and waits for `drain`, one event-loop turn later. A busy instance
+ *   then sends ~16 KB per turn, its publishes wait, and after 5 s node-redis drops them:
+ *   silently lost cross-instance messages (docs/scaling.md, "Messages lost under load").
  */
 const COMMAND_TIMEOUT_MS = 5000;
+const WRITE_HIGH_WATER_MARK = 1024 * 1024;
 const CONNECT_TIMEOUT_MS = 5000;
 
 /**
@@ -34,7 +41,11 @@ function options(started: { value: boolean }) {
     RESP: 2 as const,
     disableOfflineQueue: true,
     commandOptions: { timeout: COMMAND_TIMEOUT_MS },
-    socket: { connectTimeout: CONNECT_TIMEOUT_MS, reconnectStrategy: reconnectStrategy(started) },
+    socket: {
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      reconnectStrategy: reconnectStrategy(started),
+      writableHighWaterMark: WRITE_HIGH_WATER_MARK,
+    },
   };
 }
 
@@ -61,8 +72,11 @@ export type RedisClient = StandaloneClient | ClusterClient;
  */
 export class RedisConnections {
   readonly errors: RedisErrorLog;
+  readonly watch: RedisConnectionWatch;
   private readonly clients: RedisClient[] = [];
   private readonly beforeClose: (() => Promise<void>)[] = [];
+  /** Names of the connections that subscribe: losing one loses messages, not commands. */
+  private readonly subscribers = new Set<string>();
   private closed = false;
 
   private constructor(
@@ -72,6 +86,13 @@ export class RedisConnections {
     readonly command: RedisClient,
   ) {
     this.errors = new RedisErrorLog(logger);
+    // Names this instance's connections in CLIENT LIST, so it can find its own subscribers.
+    const tag = `rt-${randomBytes(4).toString('hex')}`;
+    this.watch = new RedisConnectionWatch(logger, tag, () =>
+      isCluster(command)
+        ? Promise.resolve('')
+        : command.sendCommand<string>(['CLIENT', 'LIST', 'TYPE', 'pubsub']),
+    );
     this.track('command', command);
   }
 
@@ -84,6 +105,7 @@ export class RedisConnections {
     const connections = new RedisConnections(config, logger, client);
     await connections.open(client, 'command');
     started.value = true;
+    connections.watch.start();
     logger.info(
       { redis: config.urls.map(hideCredentials), cluster: config.cluster },
       'redis connected',
@@ -95,9 +117,17 @@ export class RedisConnections {
     return this.config.urls.map(hideCredentials).join(',');
   }
 
-  /** A second connection for subscriptions (a subscribed connection cannot send commands). */
-  async duplicate(name: string): Promise<RedisClient> {
-    const client = this.command.duplicate();
+  /**
+   * A second connection, for subscriptions (a subscribed connection cannot send commands)
+   * or blocking reads. `subscriber` says it will subscribe: its loss is logged as lost
+   * messages.
+   */
+  async duplicate(name: string, { subscriber = false } = {}): Promise<RedisClient> {
+    if (subscriber) this.subscribers.add(name);
+    // CLIENT SETNAME on every (re)connect; a cluster's nodes are not watched (one list each).
+    const client = isCluster(this.command)
+      ? this.command.duplicate()
+      : this.command.duplicate({ name: `${this.watch.tag}:${name}` });
     this.track(name, client);
     await this.open(client, name);
     return client;
@@ -145,6 +175,7 @@ export class RedisConnections {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.watch.stop();
     for (const hook of this.beforeClose) {
       await hook().catch((error: unknown) => this.errors.report('before-close', error));
     }
@@ -160,11 +191,25 @@ export class RedisConnections {
 
   private track(name: string, client: RedisClient): void {
     this.clients.push(client);
-    client.on('error', (error: unknown) => this.errors.report(name, error));
-    client.on('reconnecting', () =>
-      this.errors.report(`${name}:reconnecting`, 'connection lost', 'redis reconnecting'),
-    );
-    client.on('ready', () => this.logger.info({ client: name }, 'redis ready'));
+    // Counted once per loss: node-redis emits `error` and then `reconnecting` per attempt.
+    let ready = false;
+    const lost = (): void => {
+      if (!ready || this.closed) return;
+      ready = false;
+      this.watch.lost(name, this.subscribers.has(name));
+    };
+    client.on('error', (error: unknown) => {
+      lost();
+      this.errors.report(name, error);
+    });
+    client.on('reconnecting', () => {
+      lost();
+      this.errors.report(`${name}:reconnecting`, 'connection lost', 'redis reconnecting');
+    });
+    client.on('ready', () => {
+      ready = true;
+      this.logger.info({ client: name }, 'redis ready');
+    });
   }
 
   private async open(client: RedisClient, name: string): Promise<void> {

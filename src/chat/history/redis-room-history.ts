@@ -86,7 +86,7 @@ export class RedisRoomHistory implements RoomHistory {
 
   /** Subscribes to the feed; after a reconnect, listeners catch up from the store. */
   async start(): Promise<void> {
-    const feed = await this.redis.duplicate('history-feed');
+    const feed = await this.redis.duplicate('history-feed', { subscriber: true });
     let connectedOnce = false;
     feed.on('ready', () => {
       if (connectedOnce) for (const listener of this.restoredListeners) listener();

@@ -40,7 +40,9 @@ export class RedisTypingFeed implements TypingFeed {
   constructor(private readonly redis: RedisConnections) {}
 
   async start(): Promise<void> {
-    const subscriber = (await this.redis.duplicate('typing-feed')) as unknown as {
+    const subscriber = (await this.redis.duplicate('typing-feed', {
+      subscriber: true,
+    })) as unknown as {
       subscribe(channel: string, listener: (message: string) => void): Promise<void>;
     };
     await subscriber.subscribe(CHANNEL, (message) => {
