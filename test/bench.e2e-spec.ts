@@ -5,6 +5,9 @@
  * speed: speeds are measured by `npm run bench` and quoted in docs/PERFORMANCE.md.
  */
 import { execFile } from 'node:child_process';
+import { writeFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -12,6 +15,7 @@ import { redisAvailable } from './support/redis.js';
 
 const RUN = fileURLToPath(new URL('../dist-tools/bench/run.js', import.meta.url));
 const KNEE = fileURLToPath(new URL('../dist-tools/bench/knee.js', import.meta.url));
+const SIZING = fileURLToPath(new URL('../dist-tools/bench/sizing.js', import.meta.url));
 const execFileAsync = promisify(execFile);
 
 interface Result {
@@ -24,10 +28,14 @@ interface Result {
 // Two servers and a few processes per scenario: slower than the default test timeout.
 jest.setTimeout(120_000);
 
-async function bench(scenario: string): Promise<Result> {
+async function bench(scenario: string, ...options: string[]): Promise<Result> {
   const { stdout } = await execFileAsync(
     process.execPath,
-    [RUN, '--scenario', scenario, '--against', 'bare', '--rounds', '1', '--tiny', '--json'],
+    [
+      RUN,
+      ...['--scenario', scenario, '--against', 'bare', '--rounds', '1', '--tiny', '--json'],
+      ...options,
+    ],
     { timeout: 110_000 },
   );
   return JSON.parse(stdout) as Result;
@@ -99,5 +107,58 @@ it('knee: both servers are measured at the first rung, each knee reported with i
     const passed = result.steps.find((step) => step.target === target)!.passed;
     expect(result.knees[target].rate).toBe(passed ? 100 : 0);
     if (passed) expect(result.knees[target].perCore).toBeGreaterThan(0);
+  }
+});
+
+it.each([
+  ['sharded', '2'],
+  ['streams', '3'],
+])(
+  'cluster --adapter %s --instances %s: every message crosses, Redis’s side is reported, sizing reads it',
+  async (adapter, instances) => {
+    const result = await bench(
+      'cluster',
+      '--adapter',
+      adapter,
+      '--instances',
+      instances,
+      '--history',
+      '0',
+    );
+    for (const target of ['template', 'bare'] as const) {
+      const figures = result.medians[target];
+      expect(figures).toMatchObject({
+        connected: 40,
+        errors: 0,
+        deliveriesMissingAtEnd: 0,
+        instances: Number(instances),
+        redisReconnections: 0,
+      });
+      // One adapter write per message, from both servers.
+      expect(figures.redisWritesPerMessage).toBeGreaterThanOrEqual(1);
+      expect(figures.redisCpuUsPerMessage).toBeGreaterThan(0);
+      expect(figures.redisOutBytesPerMessage).toBeGreaterThan(0);
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'sizing-'));
+    try {
+      const file = join(dir, 'cluster.json');
+      await writeFile(file, JSON.stringify(result));
+      const { stdout } = await execFileAsync(process.execPath, [SIZING, file]);
+      expect(stdout).toMatch(new RegExp(`${adapter}\\s+${instances}\\s+template`));
+      expect(stdout).toMatch(new RegExp(`${adapter}\\s+${instances}\\s+bare`));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+it('the bench refuses an unknown adapter or instance count with a clear message', async () => {
+  for (const [option, value, message] of [
+    ['--adapter', 'kafka', '--adapter is one of pubsub, sharded, streams'],
+    ['--instances', '0', '--instances takes a whole number from 1 to 8'],
+  ]) {
+    await expect(
+      execFileAsync(process.execPath, [RUN, '--scenario', 'cluster', option, value]),
+    ).rejects.toMatchObject({ stderr: expect.stringContaining(message) as unknown });
   }
 });

@@ -38,6 +38,7 @@ export class RedisConnectionWatch {
   readonly behindBytes = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private checking = false;
+  private refused = false;
 
   constructor(
     private readonly logger: Logger,
@@ -72,7 +73,7 @@ export class RedisConnectionWatch {
 
   /** Reads the subscribers' output buffers once; a Redis that refuses CLIENT LIST stops it. */
   async check(): Promise<void> {
-    if (this.checking) return;
+    if (this.checking || this.refused) return;
     this.checking = true;
     try {
       // A stalled Redis must not pile checks up: each gives up after one interval.
@@ -97,6 +98,7 @@ export class RedisConnectionWatch {
     } catch (error) {
       // A managed Redis may not allow CLIENT LIST; the loss count goes on without it.
       if (error instanceof Error && /NOPERM|unknown command/.test(error.message)) {
+        this.refused = true;
         this.stop();
         this.logger.info(
           { error: error.message },
