@@ -44,7 +44,10 @@ export class RedisErrorLog {
     }
     const suppressed = entry?.suppressed ?? 0;
     this.last.set(source, { at: now, suppressed: 0 });
-    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    // node-redis's errors keep the name `Error`: their class says what happened.
+    const name = error instanceof Error && error.name === 'Error' ? error.constructor.name : '';
+    const detail =
+      error instanceof Error ? `${name || error.name}: ${error.message}` : String(error);
     this.logger.warn({ source, error: detail, suppressed }, message);
   }
 }
