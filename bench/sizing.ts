@@ -5,9 +5,11 @@
  * builds on: for a connect run, memory per connection; for a cluster run, per message (the
  * median of its rounds, per target): instance CPU for the whole cluster and per instance,
  * Redis CPU, Redis writes and bytes, and the deliveries missing. Given cluster runs of one
- * adapter at several instance counts, it also fits Redis CPU per message as a + b × N.
+ * adapter at several instance counts, it also fits Redis CPU and instance CPU (all instances)
+ * per message as a + b × N.
  */
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchResult, Figures } from './run.js';
 
@@ -20,6 +22,7 @@ export interface Row {
 }
 
 const COLUMNS: [label: string, value: (row: Row) => number | string][] = [
+  ['run', (r) => basename(r.file, '.json')],
   ['adapter', (r) => r.adapter],
   ['N', (r) => r.instances],
   ['target', (r) => r.target],
@@ -79,6 +82,7 @@ export function report(files: { file: string; result: BenchResult }[]): string {
       (x, y) =>
         x.adapter.localeCompare(y.adapter) ||
         x.instances - y.instances ||
+        x.file.localeCompare(y.file) ||
         x.target.localeCompare(y.target),
     );
   if (rows.length > 0) {
@@ -86,11 +90,16 @@ export function report(files: { file: string; result: BenchResult }[]): string {
     for (const target of new Set(rows.map((r) => r.target))) {
       for (const adapter of new Set(rows.map((r) => r.adapter))) {
         const mine = rows.filter((r) => r.target === target && r.adapter === adapter);
-        const fit = fitLine(mine.map((r) => [r.instances, r.figures.redisCpuUsPerMessage]));
-        if (fit)
-          out.push(
-            `${target} ${adapter}: Redis CPU per message ≈ ${fit.a} + ${fit.b} × N µs (N = ${mine.map((r) => r.instances).join(', ')})`,
-          );
+        for (const [what, key] of [
+          ['Redis', 'redisCpuUsPerMessage'],
+          ['instance', 'serverCpuUsPerMessage'],
+        ] as const) {
+          const fit = fitLine(mine.map((r) => [r.instances, r.figures[key]]));
+          if (fit)
+            out.push(
+              `${target} ${adapter}: ${what} CPU per message ≈ ${fit.a} + ${fit.b} × N µs (N = ${mine.map((r) => r.instances).join(', ')})`,
+            );
+        }
       }
     }
   }
