@@ -24,12 +24,21 @@ export default {
     {
       ...shared,
       displayName: 'unit',
-      testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/tools/**/*.spec.ts'],
+      testMatch: [
+        '<rootDir>/src/**/*.spec.ts',
+        '<rootDir>/tools/**/*.spec.ts',
+        '<rootDir>/client/src/**/*.spec.ts',
+      ],
     },
     {
       ...shared,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      // The e2e tests use the client package as an app would: its build (`npm test` builds it).
+      moduleNameMapper: {
+        ...shared.moduleNameMapper,
+        '^@nest-realtime-starter/client$': '<rootDir>/client/dist/client/src/index.js',
+      },
     },
   ],
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],

@@ -20,7 +20,7 @@ import {
   type ChatMessage,
   type JoinResult,
 } from '../src/chat/chat.events.js';
-import { RoomResume } from '../src/demo/client/room-resume.js';
+import { RoomResume } from '@nest-realtime-starter/client';
 import type { Ack } from '../src/gateway/ws-error.js';
 import { eventually } from './support/eventually.js';
 import {

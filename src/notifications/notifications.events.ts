@@ -1,5 +1,4 @@
 import type { ServerEvents } from '../gateway/server-events.js';
-import type { AppNamespace, AppSocket } from '../gateway/socket-types.js';
 import type { Ack, AckCallback } from '../gateway/ws-error.js';
 
 /** The `/notifications` namespace's contract: pushes, and each user's inbox. */
@@ -65,12 +64,3 @@ export interface NotificationsServerToClientEvents extends ServerEvents {
   /** On connect, and to every socket of the user whenever the count changes. */
   [NotificationEvent.InboxUnread]: (unread: UnreadCount) => void;
 }
-
-export type NotificationsSocket = AppSocket<
-  NotificationsClientToServerEvents,
-  NotificationsServerToClientEvents
->;
-export type NotificationsNamespace = AppNamespace<
-  NotificationsClientToServerEvents,
-  NotificationsServerToClientEvents
->;

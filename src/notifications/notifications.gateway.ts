@@ -23,10 +23,9 @@ import {
   type InboxReadPayload,
   NOTIFICATIONS_NAMESPACE,
   NotificationEvent,
-  type NotificationsNamespace,
-  type NotificationsSocket,
   userRoom,
 } from './notifications.events.js';
+import type { NotificationsNamespace, NotificationsSocket } from './notifications.socket.js';
 import { NotificationsService } from './notifications.service.js';
 
 /** Puts each socket in its user's room, tells it the unread count, and serves the inbox. */

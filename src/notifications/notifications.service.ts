@@ -6,10 +6,10 @@ import {
   NOTIFICATIONS_NAMESPACE,
   NotificationEvent,
   type Notification,
-  type NotificationsNamespace,
   type UnreadCount,
   userRoom,
 } from './notifications.events.js';
+import type { NotificationsNamespace } from './notifications.socket.js';
 
 /**
  * Sends a notification to a user: kept in the user's inbox (also while they are offline),

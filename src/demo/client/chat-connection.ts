@@ -1,37 +1,31 @@
-import { Manager, type ManagerOptions, type Socket } from '/vendor/socket.io.esm.min.js';
+import type { Manager } from 'socket.io-client';
 import {
-  CHAT_NAMESPACE,
   ChatEvent,
-  type ChatClientToServerEvents,
   type ChatMessage,
-  type ChatServerToClientEvents,
-  type PresenceChange,
-  type PresenceState,
-  type PresentUser,
-  type SendResult,
-  type TypingChange,
-  type UserRef,
-} from '../../chat/chat.events.js';
-import {
+  ChatRooms,
+  type ChatSocket,
+  type ConnectFailure,
+  connectChat,
+  connectNotifications,
+  createManager,
+  FAST_RECONNECTION,
   type InboxItem,
   type InboxListPayload,
   type InboxReadPayload,
-  NOTIFICATIONS_NAMESPACE,
   NotificationEvent,
-  type NotificationsClientToServerEvents,
-  type NotificationsServerToClientEvents,
+  type NotificationsSocket,
+  type PresenceChange,
+  type PresenceState,
+  type PresentUser,
+  type RequestFailure,
+  type RoomResume,
+  type SendResult,
+  type TypingChange,
   type UnreadCount,
-} from '../../notifications/notifications.events.js';
+  type UserRef,
+} from '@nest-realtime-starter/client';
 import type { Ack, Ok } from '../../gateway/ws-error.js';
 import type { ConnectionState } from './connection-state.js';
-import type { RoomResume } from './room-resume.js';
-import { readClaims } from './token-claims.js';
-
-type ChatSocket = Socket<ChatServerToClientEvents, ChatClientToServerEvents>;
-type NotificationsSocket = Socket<
-  NotificationsServerToClientEvents,
-  NotificationsClientToServerEvents
->;
 
 /** A failed request as the page shows it: a server error ack, a timeout, or "not connected". */
 export interface Problem {
@@ -99,45 +93,19 @@ export interface ConnectionOptions {
   readonly onTokenRefused?: (refusal: TokenRefusal) => void;
 }
 
-const ACK_TIMEOUT_MS = 5000;
 /**
- * With `retries`, Socket.IO sends the socket's requests one at a time, each again when its ack
- * does not come within `ACK_TIMEOUT_MS` (this many times) and after a reconnection. A message
- * carries a `clientMsgId`, so a repeat the server already took gets the first ack back and is
- * neither stored nor shown twice.
- */
-const RETRIES = 3;
-const EXPIRY_SLACK_MS = 10_000;
-
-function managerOptions(fastReconnect: boolean): Partial<ManagerOptions> {
-  return {
-    autoConnect: false,
-    // Exponential backoff, each delay jittered by ±50 %, so the clients of an instance that
-    // went away come back spread out. The client's defaults (1 s doubling up to 5 s) unless
-    // it is a development server, which the developer restarts and wants back at once.
-    reconnection: true,
-    randomizationFactor: 0.5,
-    ...(fastReconnect ? { reconnectionDelay: 500, reconnectionDelayMax: 2000 } : {}),
-    // WebSocket first needs no sticky session and works when the server allows WebSocket
-    // only; polling stays as the fallback for networks that block WebSocket.
-    transports: ['websocket', 'polling'],
-    tryAllTransports: true,
-  };
-}
-
-/**
- * One connection of the page: `/chat` and `/notifications` multiplexed on one Manager. On
- * every connection that Socket.IO did not recover it joins the page's rooms again, each with
- * `since` its last message, and hands on each message once, in order.
+ * One connection of the page: `/chat` and `/notifications` multiplexed on one Manager, made by
+ * the client package with its reconnection defaults. The package's `ChatRooms` joins the
+ * page's rooms again on every connection, each with `since` its last message, and hands on
+ * each message once, in order; this class adds presence and the page's states.
  */
 export class ChatConnection implements InboxRequests {
   private readonly manager: Manager;
   private readonly chat: ChatSocket;
   private readonly notifications: NotificationsSocket;
+  private readonly chatRooms: ChatRooms;
   private readonly rooms: RoomResume;
   private readonly presence = new Map<string, Map<string, PresentUser>>();
-  /** Per room, the join this connection made last: a send refused meanwhile waits for it. */
-  private readonly joins = new Map<string, Promise<Problem | undefined>>();
   private readonly closed: Promise<Problem>;
   private markClosed: () => void = () => undefined;
   private sentToken = '';
@@ -155,25 +123,42 @@ export class ChatConnection implements InboxRequests {
       this.markClosed = () =>
         resolve(problem('request', 'CLOSED', 'the connection was closed before an answer'));
     });
-    this.manager = new Manager(
+    this.manager = createManager(
       window.location.origin,
-      managerOptions(options.fastReconnect ?? false),
+      options.fastReconnect ? FAST_RECONNECTION : {},
     );
-    const auth = (send: (data: object) => void): void => {
+    const getToken = (): string => {
       this.sentToken = options.token();
-      send({ token: this.sentToken });
+      return this.sentToken;
     };
-    // `ackTimeout` rather than `socket.timeout()`: the latter loses the ack types.
-    this.chat = this.manager.socket(CHAT_NAMESPACE, {
-      auth,
-      ackTimeout: ACK_TIMEOUT_MS,
-      retries: RETRIES,
+    this.chat = connectChat(this.manager, {
+      getToken,
+      autoConnect: false,
+      onConnectFailure: (failure) => this.refused(failure),
     });
     // No retries: a list or a read that timed out is asked for again by the user's next click.
-    this.notifications = this.manager.socket(NOTIFICATIONS_NAMESPACE, {
-      auth,
-      ackTimeout: ACK_TIMEOUT_MS,
-    });
+    this.notifications = connectNotifications(this.manager, { getToken, autoConnect: false });
+    this.chatRooms = new ChatRooms(
+      this.chat,
+      {
+        joined: (room, messages, gap) => {
+          listener.onJoined(room, messages, gap);
+          void this.showPresence(room);
+        },
+        message: (message) => listener.onMessage(message),
+        closed: (room, why) => {
+          this.presence.delete(room);
+          listener.onRooms(this.rooms.rooms());
+          if (why.code === 'REMOVED')
+            listener.onProblem(
+              problem(ChatEvent.RoomRemoved, 'REMOVED', `#${room}: ${why.reason}`),
+            );
+          else this.report(asProblem(ChatEvent.RoomJoin, why));
+        },
+        draining: (reconnectInMs) => listener.onDraining(reconnectInMs),
+      },
+      this.rooms,
+    );
     this.listenToManager();
     this.listenToChat();
     this.listenToNotifications();
@@ -189,6 +174,7 @@ export class ChatConnection implements InboxRequests {
   close(): void {
     this.isClosed = true;
     this.markClosed();
+    this.chatRooms.close();
     // A socket that is not connected (retrying, or refused) says nothing when it stops.
     const silent = !this.chat.connected;
     this.chat.disconnect();
@@ -203,19 +189,14 @@ export class ChatConnection implements InboxRequests {
 
   /** Opens a room: its last messages come with `onJoined`. A refusal is returned, not reported. */
   async join(room: string): Promise<Problem | undefined> {
-    const opened = this.rooms.rooms().includes(room);
-    const refused = await this.enter(room);
-    if (refused && !opened) this.rooms.forget(room);
+    const answer = await this.chatRooms.open(room);
     this.listener.onRooms(this.rooms.rooms());
-    return refused;
+    return answer.ok ? undefined : asProblem(ChatEvent.RoomJoin, answer);
   }
 
   async leave(room: string): Promise<boolean> {
-    const ack = await this.request(ChatEvent.RoomLeave, () =>
-      this.chat.emitWithAck(ChatEvent.RoomLeave, { room }),
-    );
-    if (!ack.ok) return this.report(ack);
-    this.rooms.forget(room);
+    const answer = await this.chatRooms.leave(room);
+    if (!answer.ok) return this.report(asProblem(ChatEvent.RoomLeave, answer));
     this.presence.delete(room);
     this.listener.onRooms(this.rooms.rooms());
     return true;
@@ -226,19 +207,8 @@ export class ChatConnection implements InboxRequests {
    * attempt, here and by Socket.IO's retries, keeps it one message.
    */
   async send(room: string, text: string, clientMsgId: string): Promise<Ok<SendResult> | Problem> {
-    const attempt = (): Promise<Ok<SendResult> | Problem> =>
-      this.request(ChatEvent.MessageSend, () =>
-        this.chat.emitWithAck(ChatEvent.MessageSend, { room, text, clientMsgId }),
-      );
-    let answer = await attempt();
-    if (!answer.ok && answer.code === 'NOT_IN_ROOM') {
-      // Sent again right after a reconnection, before the room was joined again: once it is.
-      const rejoin = this.joins.get(room);
-      if (rejoin !== undefined && (await rejoin) === undefined) answer = await attempt();
-    }
-    // Not for a room closed meanwhile: recording it would open it again.
-    if (answer.ok && this.rooms.rooms().includes(room)) this.rooms.sent(room, answer.id);
-    return answer;
+    const answer = await this.chatRooms.send(room, text, clientMsgId);
+    return answer.ok ? answer : asProblem(ChatEvent.MessageSend, answer);
   }
 
   /** Volatile: a typing signal that cannot go now is worth nothing later. */
@@ -297,26 +267,11 @@ export class ChatConnection implements InboxRequests {
     chat.on('connect', () => {
       this.acceptedToken = this.sentToken;
       listener.onState({ kind: 'connected', transport: this.manager.engine.transport.name });
-      if (chat.recovered) this.confirmPresence();
-      else this.rejoin();
+      listener.onRooms(this.rooms.rooms());
     });
-    chat.on('disconnect', (reason) => {
-      listener.onState({ kind: 'disconnected', reason, willRetry: chat.active });
-      // The server lets a socket go this way when its token expires; the client does not retry.
-      if (reason === 'io server disconnect' && isExpired(this.sentToken))
-        this.tokenRefused('token_expired');
-    });
-    chat.on('connect_error', (error) => {
-      // An active socket is retrying a transport failure (the Manager reports the attempts);
-      // an inactive one was refused by the server's middleware and will not retry.
-      if (chat.active) return;
-      const { code, reason } = refusalOf(error);
-      if (code === 'UNAUTHORIZED') this.tokenRefused(reason);
-      else listener.onState({ kind: 'refused', code, reason });
-    });
-    chat.on(ChatEvent.MessageNew, (message) => {
-      for (const fresh of this.rooms.accept(message)) listener.onMessage(fresh);
-    });
+    chat.on('disconnect', (reason) =>
+      listener.onState({ kind: 'disconnected', reason, willRetry: chat.active }),
+    );
     chat.on(ChatEvent.PresenceJoined, (change) => {
       if (this.updatePresence(change.room, (users) => users.set(change.user.id, change.user)))
         listener.onArrival(change, true);
@@ -329,16 +284,20 @@ export class ChatConnection implements InboxRequests {
       this.updatePresence(room, (users) => users.set(user.id, { ...user, state })),
     );
     chat.on(ChatEvent.Typing, (change) => listener.onTyping(change));
-    chat.on(ChatEvent.RoomRemoved, ({ room, reason }) => {
-      this.rooms.forget(room);
-      this.presence.delete(room);
-      listener.onRooms(this.rooms.rooms());
-      listener.onProblem(problem(ChatEvent.RoomRemoved, 'REMOVED', `#${room}: ${reason}`));
-    });
-    chat.on(ChatEvent.ServerDraining, ({ reconnectInMs }) => listener.onDraining(reconnectInMs));
     chat.on(ChatEvent.Exception, ({ error }) =>
       listener.onProblem(problem('an event', error.code, error.message)),
     );
+  }
+
+  /**
+   * A refusal the package did not cure: a token turned down (after one attempt with what
+   * `token()` gives now, for an expired one), or another code. Transport failures, which
+   * socket.io retries by itself, are reported by the Manager's events.
+   */
+  private refused(failure: ConnectFailure): void {
+    if (failure.willRetry) return;
+    if (failure.code === 'UNAUTHORIZED') return this.tokenRefused(failure.reason);
+    this.listener.onState({ kind: 'refused', code: failure.code, reason: failure.reason });
   }
 
   private tokenRefused(reason: string): void {
@@ -349,43 +308,8 @@ export class ChatConnection implements InboxRequests {
     this.options.onTokenRefused({ reason, token, accepted: token === this.acceptedToken });
   }
 
-  /** A recovered session missed nothing: the presence it holds is current again. */
-  private confirmPresence(): void {
-    for (const room of this.rooms.rooms())
-      this.listener.onPresence(room, [...(this.presence.get(room)?.values() ?? [])]);
-  }
-
-  /** Joins every open room again; one the server no longer lets in is closed. */
-  private rejoin(): void {
-    const rooms = this.rooms.rooms();
-    this.listener.onRooms(rooms);
-    for (const room of rooms)
-      void this.enter(room).then((refused) => {
-        if (refused === undefined) return;
-        this.rooms.forget(room);
-        this.presence.delete(room);
-        this.report(refused);
-        this.listener.onRooms(this.rooms.rooms());
-      });
-  }
-
-  private enter(room: string): Promise<Problem | undefined> {
-    const entering = this.enterNow(room);
-    this.joins.set(room, entering);
-    return entering;
-  }
-
-  private async enterNow(room: string): Promise<Problem | undefined> {
-    const ack = await this.request(ChatEvent.RoomJoin, () =>
-      this.chat.emitWithAck(ChatEvent.RoomJoin, this.rooms.joinPayload(room)),
-    );
-    if (!ack.ok) {
-      // Only a payload that was sent holds live messages back.
-      if (ack.code !== 'NOT_CONNECTED')
-        for (const held of this.rooms.joinFailed(room)) this.listener.onMessage(held);
-      return ack;
-    }
-    this.listener.onJoined(room, this.rooms.joined(room, ack), ack.recovered === false);
+  /** After a (re)join: this user's state sent again, and who is in the room now. */
+  private async showPresence(room: string): Promise<void> {
     const state = this.options.state();
     if (state !== undefined) await this.sendState(room, state);
     const list = await this.request(ChatEvent.PresenceList, () =>
@@ -398,7 +322,6 @@ export class ChatConnection implements InboxRequests {
         (users) => list.users.forEach((user) => users.set(user.id, user)),
         true,
       );
-    return undefined;
   }
 
   private async sendState(room: string, state: PresenceState): Promise<void> {
@@ -455,19 +378,6 @@ function problem(action: string, code: string, message: string): Problem {
   return { ok: false, action, code, message };
 }
 
-/** Within a few seconds of `exp`: the browser's clock may lag the server's a little. */
-function isExpired(token: string): boolean {
-  const expiresAt = readClaims(token)?.expiresAt;
-  return expiresAt !== undefined && expiresAt <= Date.now() + EXPIRY_SLACK_MS;
-}
-
-function refusalOf(error: Error & { data?: unknown }): { code: string; reason: string } {
-  const data = (typeof error.data === 'object' && error.data !== null ? error.data : {}) as {
-    code?: unknown;
-    reason?: unknown;
-  };
-  return {
-    code: typeof data.code === 'string' ? data.code : 'ERROR',
-    reason: typeof data.reason === 'string' ? data.reason : error.message,
-  };
+function asProblem(action: string, { code, message }: RequestFailure): Problem {
+  return problem(action, code, message);
 }

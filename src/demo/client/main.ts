@@ -1,10 +1,14 @@
-import type { PresenceState, UserRef } from '../../chat/chat.events.js';
+import {
+  newClientMsgId,
+  type PresenceState,
+  RoomResume,
+  type UserRef,
+} from '@nest-realtime-starter/client';
 import { ChatConnection, type TokenRefusal } from './chat-connection.js';
 import { ChatView } from './chat-view.js';
 import { DevRoutesUnavailable, mintDevToken, sendDevNotification } from './dev-token.js';
 import { element } from './dom.js';
 import { InboxView } from './inbox-view.js';
-import { RoomResume } from './room-resume.js';
 import { dmRoom } from './rooms.js';
 import { isStatus, type Status } from './status.js';
 import { readClaims } from './token-claims.js';
@@ -257,13 +261,6 @@ function userIdFrom(name: string): string {
   let hash = 0;
   for (const char of name) hash = (hash * 31 + char.codePointAt(0)!) >>> 0;
   return `user-${hash.toString(36)}`;
-}
-
-/** `crypto.randomUUID` exists in secure contexts only (https, localhost), not on a LAN address. */
-function newClientMsgId(): string {
-  if (window.isSecureContext) return crypto.randomUUID();
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
 /** The name entered last time; storage may be off (private windows), which only loses that. */

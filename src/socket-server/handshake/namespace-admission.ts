@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
 import type { HandshakeAuthenticator } from '../../auth/handshake-authenticator.js';
+import type { ConnectRefusal as RefusalData } from '../../gateway/connect-refusal.js';
 import { userOf } from '../../gateway/socket-types.js';
 import type { MetricsService } from '../../metrics/metrics.service.js';
 import type { UserConnectionCap } from '../connection/user-connection-cap.js';
@@ -14,7 +15,10 @@ export interface ConnectRefusal {
   readonly reason: string;
 }
 
-/** The `connect_error`s of the namespace middleware beside a refused token. */
+/**
+ * The `connect_error`s of the namespace middleware beside a refused token; each must be one of
+ * the refusals the client contract types (`src/gateway/connect-refusal.ts`).
+ */
 export const CONNECT_REFUSALS = {
   unserved: { message: 'Invalid namespace', code: 'INVALID_NAMESPACE', reason: 'no_gateway' },
   overUserCap: {
@@ -22,7 +26,7 @@ export const CONNECT_REFUSALS = {
     code: 'TOO_MANY_CONNECTIONS',
     reason: 'too_many_connections',
   },
-} as const satisfies Record<string, ConnectRefusal>;
+} as const satisfies Record<string, ConnectRefusal & RefusalData>;
 
 export interface NamespaceAdmissionDeps {
   readonly authenticator: HandshakeAuthenticator;

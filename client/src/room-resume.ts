@@ -17,7 +17,7 @@
  * long-polling the ack and the first messages can come in one response, handled before the
  * code awaiting the ack runs.
  */
-import type { ChatMessage, JoinPayload, JoinResult, RoomPosition } from '../../chat/chat.events.js';
+import type { ChatMessage, JoinPayload, JoinResult, RoomPosition } from './contract.js';
 
 /** Messages to ask for when opening a room for the first time. */
 export const FIRST_PAGE = 50;

@@ -1,4 +1,4 @@
-import { FIRST_PAGE, RoomResume } from './client/room-resume.js';
+import { FIRST_PAGE, RoomResume } from './room-resume.js';
 
 // The chat event types, as the client module sees them (the demo server imports no feature).
 type ChatMessage = Parameters<RoomResume['accept']>[0];
