@@ -7,6 +7,7 @@ type Answer = (payload: Record<string, unknown>) => Ack | Promise<Ack>;
 /** A `/chat` socket with no server: scripted acks per event, and events pushed by the test. */
 class FakeSocket {
   connected = false;
+  active = false;
   readonly sent: [string, Record<string, unknown>][] = [];
   private readonly handlers = new Map<string, Set<(...args: unknown[]) => void>>();
   private readonly answers = new Map<string, Answer[]>();
@@ -32,6 +33,7 @@ class FakeSocket {
 
   connect(): void {
     this.connected = true;
+    this.active = true;
     this.push('connect');
   }
 
@@ -171,7 +173,7 @@ describe('ChatRooms', () => {
     await settle();
   });
 
-  it('answers NOT_CONNECTED at once while disconnected, TIMEOUT for a lost ack, and CLOSED for what is in flight on close()', async () => {
+  it('answers NOT_CONNECTED at once when the socket will not reconnect, TIMEOUT for a lost ack, and CLOSED for what is in flight on close()', async () => {
     const { socket, rooms } = setUp();
     expect(await rooms.send('lobby', 'x')).toMatchObject({ ok: false, code: 'NOT_CONNECTED' });
     socket.connect();

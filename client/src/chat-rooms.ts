@@ -128,11 +128,14 @@ export class ChatRooms {
   }
 
   /**
-   * Sends one request; a failure of any kind comes back as a `RequestFailure`. With the
-   * socket's `retries`, a request waits through a reconnection; `close()` answers it.
+   * Sends one request; a failure of any kind comes back as a `RequestFailure`. While the socket
+   * is reconnecting by itself (a dropped connection, a drain) the request waits for the next
+   * connection, and with the socket's `retries` one in flight is sent again after it;
+   * `close()` answers what still waits. A socket that will not reconnect answers at once.
    */
   async request<T extends object>(send: () => Promise<Ack<T>>): Promise<Answer<T>> {
-    if (!this.socket.connected) return failure('NOT_CONNECTED', 'connect first');
+    if (!this.socket.connected && !this.socket.active)
+      return failure('NOT_CONNECTED', 'connect first');
     try {
       const answer = await Promise.race([send(), this.closing]);
       if (answer.ok) return answer;
