@@ -801,6 +801,12 @@ describe('when the server restarts while the others go on talking', () => {
         if (event === ChatEvent.RoomJoin) joins.push(body);
       }),
     );
+    // The resume the page runs is the client package's build, loaded through the import map.
+    const modules: string[] = [];
+    page.on('response', (response) => {
+      if (response.status() === 200 || response.status() === 304)
+        modules.push(new URL(response.url()).pathname);
+    });
 
     await signIn('Alice', { url: home.url });
     await openRoom(room);
@@ -832,6 +838,13 @@ describe('when the server restarts while the others go on talking', () => {
       'Some earlier messages are no longer available; the latest follow.',
     );
     expect(joins).toContainEqual({ room, since: { offset: 2, epoch: expect.any(String) } });
+    expect(modules).toEqual(
+      expect.arrayContaining([
+        '/client/client/src/chat-rooms.js',
+        '/client/client/src/room-resume.js',
+        '/vendor/socket.io.esm.min.js',
+      ]),
+    );
     await page.screenshot({ path: '/tmp/demo-resumed.png' });
   });
 });

@@ -7,6 +7,7 @@
  */
 import type { Socket } from 'socket.io-client';
 import { createClient } from 'redis';
+import { ChatRooms, connectChat } from '@nest-realtime-starter/client';
 import {
   CHAT_NAMESPACE,
   ChatEvent,
@@ -20,6 +21,7 @@ import { closeAllClients, connectClient, record, waitFor } from './support/clien
 import { ack, chatClient, startInstances } from './support/cluster-harness.js';
 import { eventually } from './support/eventually.js';
 import { redisAvailable, startRedis, startRedisCluster, stopAllRedis } from './support/redis.js';
+import { startTcpSwitch } from './support/tcp-switch.js';
 
 interface Topology {
   readonly label: string;
@@ -160,6 +162,60 @@ describe.each(topologies)('room history, $label', ({ instances: count, redis }) 
     expect(resumed.recovered).toBe(true);
     expect(resumed.messages!.map((m) => m.text)).toEqual(missed.map((i) => `while away ${i}`));
     expect(resumed.epoch).toBe(joined.epoch);
+  });
+
+  it('an app on the client package, cut off and sent to another instance by its balancer, shows every message once, in order, and what it sent once', async () => {
+    const name = newRoom();
+    const sender = await chatClient(on(0), 'speaker');
+    await ack(sender, ChatEvent.RoomJoin, { room: name });
+    await send(sender, name, 'before');
+    const balancer = await startTcpSwitch(Number(new URL(on(1).url).port));
+    const token = await on(1).token('app-user');
+    const socket = connectChat(balancer.url, {
+      getToken: () => token,
+      connection: { reconnectionDelay: 100, reconnectionDelayMax: 200 },
+    });
+    const shown: ChatMessage[] = [];
+    const rooms = new ChatRooms(socket, {
+      joined: (_room, messages) => shown.push(...messages),
+      message: (message) => shown.push(message),
+    });
+    try {
+      await waitFor(socket as unknown as Socket, 'connect');
+      expect((await rooms.open(name)).ok).toBe(true);
+      await send(sender, name, 'live');
+      await eventually(
+        () => shown.length,
+        (n) => n === 2,
+        5000,
+      );
+
+      balancer.switchTo(Number(new URL(on(2).url).port));
+      balancer.cutAll();
+      const own = rooms.send(name, 'mine, sent while cut off');
+      for (let i = 0; i < 5; i++) await send(sender, name, `missed ${i}`);
+      expect(await own).toMatchObject({ ok: true });
+      await send(sender, name, 'after');
+      await eventually(
+        () => shown.at(-1)?.text,
+        (text) => text === 'after',
+        5000,
+      );
+      expect(shown.map((m) => m.text)).toEqual([
+        'before',
+        'live',
+        ...Array.from({ length: 5 }, (_, i) => `missed ${i}`),
+        'after',
+      ]);
+      const page = await ack<{ messages: ChatMessage[] }>(sender, ChatEvent.RoomHistory, {
+        room: name,
+      });
+      expect(page.ok && page.messages.filter((m) => m.text.startsWith('mine'))).toHaveLength(1);
+    } finally {
+      rooms.close();
+      socket.disconnect();
+      await balancer.close();
+    }
   });
 
   it('a repeated clientMsgId, sent five times at once on two instances, is delivered and stored once, and every copy gets the first ack', async () => {
