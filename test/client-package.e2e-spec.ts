@@ -9,6 +9,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Socket } from 'socket.io-client';
 import {
   type ChatMessage,
   ChatRooms,
@@ -20,7 +21,7 @@ import { ChatEvent } from '../src/chat/chat.events.js';
 import type { TestApp } from './support/app-harness.js';
 import { startApp } from './support/app-harness.js';
 import { ack, chatClient, startInstances } from './support/cluster-harness.js';
-import { closeAllClients } from './support/clients.js';
+import { closeAllClients, waitFor } from './support/clients.js';
 import { eventually } from './support/eventually.js';
 import { redisAvailable, startRedis, stopAllRedis } from './support/redis.js';
 import { startTcpSwitch, type TcpSwitch } from './support/tcp-switch.js';
@@ -93,8 +94,8 @@ describe('token and refusals, on one instance', () => {
   });
   afterAll(() => app.close());
 
-  function connected(socket: ChatSocket): Promise<void> {
-    return new Promise((resolve) => socket.once('connect', () => resolve()));
+  async function connected(socket: ChatSocket): Promise<void> {
+    await waitFor(socket as unknown as Socket, 'connect');
   }
 
   it('asks getToken before every attempt; a token refused as expired is replaced by a fresh one at once', async () => {
@@ -248,7 +249,7 @@ describe('a drain, through a load balancer, with Redis', () => {
       message: (message) => shown.push(message),
       draining: (ms) => draining.push(ms),
     });
-    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    await waitFor(socket as unknown as Socket, 'connect');
     const opened = await rooms.open(room);
     expect(opened.ok).toBe(true);
 
