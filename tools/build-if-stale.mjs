@@ -9,7 +9,11 @@ import { join } from 'node:path';
 
 // `build` (the app, into dist) by default, or `build:tools` (tools and bench, into dist-tools).
 const TARGETS = {
-  build: { out: 'dist', entry: 'dist/main.js', inputs: ['src'] },
+  build: {
+    out: 'dist',
+    entry: 'dist/main.js',
+    inputs: ['src', 'client/src', 'client/tsconfig.build.json'],
+  },
   'build:tools': {
     out: 'dist-tools',
     entry: 'dist-tools/tools/start-cluster.js',

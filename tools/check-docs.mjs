@@ -9,7 +9,7 @@
  *   `<placeholders>` are skipped; a command in backticks has each of its words checked;
  * - a relative Markdown link, or its `#anchor`, that leads nowhere;
  * - a backticked call, `name()` or `Class.method()`, whose names no file under src/,
- *   tools/, bench/ or test/ defines or mentions.
+ *   client/src/, tools/, bench/ or test/ defines or mentions.
  * Fenced code blocks are examples, not references: they are not checked.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -21,6 +21,7 @@ const SELF = fileURLToPath(import.meta.url);
 
 const PATH_PREFIXES = [
   'src/',
+  'client/',
   'test/',
   'tools/',
   'bench/',
@@ -49,7 +50,7 @@ const OUTPUTS = [
   { prefix: 'dist/', source: 'src/' },
   { prefix: 'dist-tools/', source: '' },
 ];
-const SOURCE_DIRS = ['src', 'tools', 'bench', 'test'];
+const SOURCE_DIRS = ['src', 'client/src', 'tools', 'bench', 'test'];
 const SOURCE_EXTENSIONS = new Set(['.ts', '.tsx', '.js', '.mjs', '.cjs', '.html']);
 
 function walk(dir, keep, out = []) {

@@ -1,6 +1,6 @@
 /**
- * The client side of gap-free rooms, with no DOM and no socket: copy it into your own
- * frontend. Per room it keeps the last position seen; on every (re)connection it asks to join
+ * The client side of gap-free rooms, with no DOM and no socket (`ChatRooms` drives it on a
+ * socket; use it alone with a socket of your own). Per room it keeps the last position seen; on every (re)connection it asks to join
  * with `since`, and it hands on each message once, in offset order.
  *
  *   const rooms = new RoomResume();
