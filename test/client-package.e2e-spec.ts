@@ -264,15 +264,24 @@ describe('a drain, through a load balancer, with Redis', () => {
       await new Promise((resolve) => setTimeout(resolve, i * 60));
       return rooms.send(room, `own ${i}`);
     });
+    /** Resolves once the sender has sent `count` more messages: traffic across a step. */
+    const moreTraffic = (count: number) => {
+      const target = sent + count;
+      return eventually(
+        () => sent,
+        (n) => n >= target,
+        5000,
+      );
+    };
     balancer.switchTo(Number(new URL(staying.url).port));
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await moreTraffic(5);
     await leaving.close();
     await eventually(
       () => socket.connected,
       (ok) => ok,
       5000,
     );
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await moreTraffic(10);
     clearInterval(traffic);
     await Promise.all(acks);
     const ownAnswers = await Promise.all(own);
