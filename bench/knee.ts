@@ -8,7 +8,7 @@
  * per server core (1 s of CPU ÷ CPU per message at the knee).
  */
 import { parseArgs } from 'node:util';
-import { FULL, type Figures, runScenario, type Setup, TINY, type Target } from './run.js';
+import { FULL, type Figures, pinBench, runScenario, type Setup, TINY, type Target } from './run.js';
 
 export interface Step {
   readonly target: Target;
@@ -40,6 +40,8 @@ export interface KneeOptions {
   /** Bisections between the last pass and the first fail. */
   readonly bisections: number;
   readonly maxRungs: number;
+  /** Runs per target and rate; the median run decides (3 outvotes one unlucky run). */
+  readonly rounds: number;
   readonly limitMs: number;
   readonly tiny: boolean;
   readonly setup: Setup;
@@ -56,6 +58,16 @@ export function passes(figures: Figures, rate: number, limitMs: number): boolean
   );
 }
 
+/** Per figure, the median over rounds (the middle one of an odd count). */
+function medianFigures(rounds: Figures[]): Figures {
+  return Object.fromEntries(
+    Object.keys(rounds[0]).map((key) => {
+      const sorted = rounds.map((f) => f[key]).sort((a, b) => a - b);
+      return [key, sorted[Math.floor(sorted.length / 2)]];
+    }),
+  );
+}
+
 export async function findKnees(options: KneeOptions): Promise<KneeResult> {
   const { limitMs, setup, log = () => undefined } = options;
   const base = options.tiny ? TINY : FULL;
@@ -63,22 +75,37 @@ export async function findKnees(options: KneeOptions): Promise<KneeResult> {
   const steps: Step[] = [];
   const best = new Map<Target, Step>();
   const failedAt = new Map<Target, number>();
-  const measure = async (target: Target, rate: number): Promise<void> => {
-    const figures = await runScenario('chat', target, { ...base, chatRate: rate }, setup);
-    const step = { target, rate, figures, passed: passes(figures, rate, limitMs) };
-    steps.push(step);
-    log(
-      `${target.padEnd(8)} ${String(rate).padStart(6)} msg/s  p99 ${figures.ackP99ms} ms  ` +
-        `achieved ${figures.achievedPerS}  ${step.passed ? 'pass' : 'FAIL'}`,
-    );
-    if (step.passed && rate > (best.get(target)?.rate ?? 0)) best.set(target, step);
-    if (!step.passed) failedAt.set(target, Math.min(rate, failedAt.get(target) ?? Infinity));
+  /** Each target `rounds` times at `rate`, alternating; each figure of a step is its median. */
+  const measure = async (rung: readonly Target[], rate: number): Promise<void> => {
+    const runs = new Map<Target, Figures[]>(rung.map((target) => [target, []]));
+    for (let round = 0; round < options.rounds; round++) {
+      // A B, then B A: neither target always runs on the machine the other just warmed.
+      const order = round % 2 === 0 ? rung : [...rung].reverse();
+      for (const target of order)
+        runs
+          .get(target)!
+          .push(await runScenario('chat', target, { ...base, chatRate: rate }, setup));
+    }
+    for (const [target, rounds] of runs) {
+      const figures = medianFigures(rounds);
+      const step = { target, rate, figures, passed: passes(figures, rate, limitMs) };
+      steps.push(step);
+      log(
+        `${target.padEnd(8)} ${String(rate).padStart(6)} msg/s  p99 ${figures.ackP99ms} ms  ` +
+          `achieved ${figures.achievedPerS}  server loop p99 ${figures.loopDelayP99ms} ms  ` +
+          `generators ${figures.generatorCores} cores  ${step.passed ? 'pass' : 'FAIL'}`,
+      );
+      if (step.passed && rate > (best.get(target)?.rate ?? 0)) best.set(target, step);
+      if (!step.passed) failedAt.set(target, Math.min(rate, failedAt.get(target) ?? Infinity));
+    }
   };
   let rate = options.from;
   for (let rung = 0; rung < options.maxRungs && failedAt.size < targets.length; rung++) {
-    // A B, then B A: neither target always runs on the machine the other just warmed.
     const order = rung % 2 === 0 ? targets : [...targets].reverse();
-    for (const target of order) if (!failedAt.has(target)) await measure(target, rate);
+    await measure(
+      order.filter((target) => !failedAt.has(target)),
+      rate,
+    );
     rate = Math.round(rate * options.step);
   }
   for (let i = 0; i < options.bisections; i++)
@@ -86,7 +113,7 @@ export async function findKnees(options: KneeOptions): Promise<KneeResult> {
       const low = best.get(target)?.rate ?? 0;
       const high = failedAt.get(target);
       if (high === undefined || high - low < base.chatClients / 10) continue;
-      await measure(target, Math.round((low + high) / 2));
+      await measure([target], Math.round((low + high) / 2));
     }
   const knees = Object.fromEntries(
     targets.map((target) => {
@@ -113,13 +140,16 @@ async function main(): Promise<void> {
       step: { type: 'string', default: '1.25' },
       bisections: { type: 'string', default: '2' },
       'max-rungs': { type: 'string', default: '12' },
+      rounds: { type: 'string', default: '1' },
       'limit-ms': { type: 'string', default: '50' },
       history: { type: 'string' },
       redis: { type: 'boolean', default: false },
       tiny: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      pin: { type: 'boolean', default: false },
     },
   });
+  if (values.pin) pinBench();
   const tiny = values.tiny;
   const history = values.history === undefined ? undefined : Number(values.history);
   const result = await findKnees({
@@ -127,9 +157,10 @@ async function main(): Promise<void> {
     step: Number(values.step),
     bisections: Number(values.bisections),
     maxRungs: Number(values['max-rungs']),
+    rounds: Number(values.rounds),
     limitMs: Number(values['limit-ms']),
     tiny,
-    setup: { history, redis: values.redis },
+    setup: { history, redis: values.redis, pin: values.pin },
     log: values.json ? undefined : (line) => process.stdout.write(`${line}\n`),
   });
   if (values.json) {

@@ -38,11 +38,31 @@ export type WorkerReply =
       cpuUs: number;
     };
 
-/** What the probe preloaded into a server answers to `stats`. */
-export interface ServerStats {
+/** What the probe preloaded into a server answers to `window`: figures since the last ask. */
+export interface ServerWindow {
+  readonly type: 'window';
+  readonly loopDelayP50Ms: number;
+  readonly loopDelayP99Ms: number;
+  readonly loopDelayMaxMs: number;
+  /** Ticks more than 20 ms late, their wall time and the CPU time the process used in them. */
+  readonly stalls: number;
+  readonly stallWallMs: number;
+  readonly stallCpuMs: number;
+  readonly gcPauses: number;
+  readonly gcTotalMs: number;
+  readonly gcMaxMs: number;
+}
+
+/** What the probe answers to `stats`: the window's figures, CPU time and memory. */
+export interface ServerStats extends Omit<ServerWindow, 'type'> {
   readonly type: 'stats';
   readonly rss: number;
   readonly heapUsed: number;
+  readonly heapTotal: number;
   readonly external: number;
   readonly cpuUs: number;
+  /** Of cpuUs, the time in the kernel (socket writes and reads, mostly). */
+  readonly cpuSystemUs: number;
+  /** V8's new space: where every allocation lands first. */
+  readonly youngGenerationBytes: number;
 }

@@ -23,7 +23,7 @@
  * feed whatever the adapter: `--history 0` makes them the adapter's broadcasts, as bare's
  * are. Redis's side of the run is reported too (see `watchRedis`).
  */
-import { fork, spawn } from 'node:child_process';
+import { execFileSync, fork, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,17 +38,17 @@ import {
   waitUntil,
 } from '../tools/processes.js';
 import { redisCommand, startRedisServer, type RedisServer } from '../tools/redis-server.js';
-import type { ServerStats, WorkerCommand, WorkerReply } from './protocol.js';
+import type { ServerStats, ServerWindow, WorkerCommand, WorkerReply } from './protocol.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = join(HERE, '../..');
-const SCRIPTS = {
+export const SCRIPTS = {
   template: join(ROOT, 'dist/main.js'),
   bare: join(HERE, 'bare-server.js'),
 } as const;
 const PROBE = join(HERE, 'probe.js');
 const WORKER = join(HERE, 'load-worker.js');
-const SECRET = 'bench-secret-long-enough-for-hs256-0123456789abcdef';
+export const SECRET = 'bench-secret-long-enough-for-hs256-0123456789abcdef';
 
 export type Target = keyof typeof SCRIPTS;
 
@@ -58,6 +58,11 @@ export interface Setup {
   readonly history?: number;
   /** A Redis for one-instance scenarios too. */
   readonly redis?: boolean;
+  /**
+   * Servers on the machine's last core, the bench, its load generators and Redis on the
+   * others: the load no longer takes the servers' core away at random moments.
+   */
+  readonly pin?: boolean;
   /** The cluster scenario's Redis adapter (default pubsub). */
   readonly adapter?: Adapter;
   /** The cluster scenario's instance count (default 2). */
@@ -125,34 +130,56 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => pr
 interface ServerProcess {
   readonly url: string;
   stats(): Promise<ServerStats>;
+  /** Event-loop delay and GC pauses since the last `stats` or `window`. */
+  window(): Promise<ServerWindow>;
   stop(): Promise<void>;
+}
+
+/** What both servers run with: loopback, the bench's secret, the template's limits opened. */
+export function serverEnv(port: number, extra: Record<string, string>): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    NODE_ENV: 'production',
+    HOST: LOOPBACK,
+    PORT: String(port),
+    JWT_SECRET: SECRET,
+    // The template's own limits, wide enough for the load; its limiter still runs.
+    WS_MAX_CONNECTIONS: '25000',
+    WS_RATE_LIMIT_PER_S: '1000000',
+    WS_RATE_LIMIT_BURST: '1000000',
+    SHUTDOWN_DRAIN_MS: '0',
+    ...extra,
+  };
 }
 
 /** With BENCH_PROFILE_DIR set, servers write a V8 CPU profile there when they stop. */
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 
-async function startServer(target: Target, env: Record<string, string>): Promise<ServerProcess> {
+const LAST_CPU = cpus().length - 1;
+
+/** Keeps this process (and so every child it starts from now on) off the servers' core. */
+export function pinBench(): void {
+  if (LAST_CPU < 1) throw new Error('pinning needs at least 2 cores');
+  execFileSync('taskset', ['-a', '-p', '-c', `0-${LAST_CPU - 1}`, String(process.pid)], {
+    stdio: 'ignore',
+  });
+}
+
+async function startServer(
+  target: Target,
+  env: Record<string, string>,
+  pin = false,
+): Promise<ServerProcess> {
   const port = await freePort();
   const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}/${target}`] : [];
+  const node = [process.execPath, ...profile, '--expose-gc', '--import', PROBE, SCRIPTS[target]];
   const child = spawn(
-    process.execPath,
-    [...profile, '--expose-gc', '--import', PROBE, SCRIPTS[target]],
+    pin ? 'taskset' : node[0],
+    pin ? ['-c', String(LAST_CPU), ...node] : node.slice(1),
     {
       // Not the repository: the template would read a developer's .env there.
       cwd: tmpdir(),
-      env: {
-        PATH: process.env.PATH ?? '',
-        NODE_ENV: 'production',
-        HOST: LOOPBACK,
-        PORT: String(port),
-        JWT_SECRET: SECRET,
-        // The template's own limits, wide enough for the load; its limiter still runs.
-        WS_MAX_CONNECTIONS: '25000',
-        WS_RATE_LIMIT_PER_S: '1000000',
-        WS_RATE_LIMIT_BURST: '1000000',
-        SHUTDOWN_DRAIN_MS: '0',
-        ...env,
-      },
+      env: serverEnv(port, env),
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     },
   );
@@ -169,21 +196,23 @@ async function startServer(target: Target, env: Record<string, string>): Promise
     },
     { timeoutMs: 20_000, failure: `${target} server not ready`, intervalMs: 50 },
   );
+  const ask = <T extends ServerStats | ServerWindow>(question: T['type']): Promise<T> =>
+    new Promise((resolve, reject) => {
+      if (hasExited(child) || !child.connected) {
+        reject(
+          new Error(
+            `${target} server exited (${child.exitCode ?? child.signalCode}):\n${errors.slice(-4000)}`,
+          ),
+        );
+        return;
+      }
+      child.once('message', (message: T) => resolve(message));
+      child.send(question);
+    });
   return {
     url,
-    stats: () =>
-      new Promise((resolve, reject) => {
-        if (hasExited(child) || !child.connected) {
-          reject(
-            new Error(
-              `${target} server exited (${child.exitCode ?? child.signalCode}):\n${errors.slice(-4000)}`,
-            ),
-          );
-          return;
-        }
-        child.once('message', (message: ServerStats) => resolve(message));
-        child.send('stats');
-      }),
+    stats: () => ask<ServerStats>('stats'),
+    window: () => ask<ServerWindow>('window'),
     stop: async () => {
       // A profile is written on a clean exit only, which can take seconds after a long run.
       await (PROFILE_DIR ? stopProcess(child, 'SIGTERM', 60_000) : stopProcess(child, 'SIGKILL'));
@@ -283,8 +312,10 @@ async function measureTraffic(
 ): Promise<{
   reports: Extract<WorkerReply, { type: 'report' }>[];
   serverCpuUs: number;
+  serverSystemUs: number;
   generatorCores: number;
   seconds: number;
+  server: Figures;
 }> {
   const cpuBefore = await Promise.all(servers.map((s) => s.stats()));
   const generatorBefore = await Promise.all(
@@ -294,6 +325,7 @@ async function measureTraffic(
   start();
   await new Promise((resolve) => setTimeout(resolve, durationMs));
   for (const worker of load.workers) worker.tell({ cmd: 'stop' });
+  const loop = await Promise.all(servers.map((s) => s.window()));
   // Every ack in (the workers wait for them), then every delivery those acks promise.
   const acked = (
     await Promise.all(load.workers.map((w) => w.ask({ cmd: 'report' }, 'report')))
@@ -311,8 +343,43 @@ async function measureTraffic(
   const seconds = (Date.now() - startedAt) / 1000;
   const cpuAfter = await Promise.all(servers.map((s) => s.stats()));
   const serverCpuUs = cpuAfter.reduce((n, s, i) => n + s.cpuUs - cpuBefore[i].cpuUs, 0);
+  const serverSystemUs = cpuAfter.reduce(
+    (n, s, i) => n + s.cpuSystemUs - cpuBefore[i].cpuSystemUs,
+    0,
+  );
   const generatorUs = reports.reduce((n, r, i) => n + r.cpuUs - generatorBefore[i].cpuUs, 0);
-  return { reports, serverCpuUs, generatorCores: generatorUs / 1e6 / seconds, seconds };
+  return {
+    reports,
+    serverCpuUs,
+    serverSystemUs,
+    generatorCores: generatorUs / 1e6 / seconds,
+    seconds,
+    server: {
+      ...serverWindowFigures(loop, durationMs),
+      youngGenerationMB: round2(Math.max(...cpuAfter.map((s) => s.youngGenerationBytes)) / 2 ** 20),
+    },
+  };
+}
+
+/**
+ * The servers' event loops while the load ran (the worst server where there are several):
+ * how late timers fired, and the garbage collector's pauses. A tail in the acks that these
+ * do not show is not the server's.
+ */
+function serverWindowFigures(windows: ServerWindow[], durationMs: number): Figures {
+  const worst = (pick: (w: ServerWindow) => number): number =>
+    round2(Math.max(...windows.map(pick)));
+  return {
+    loopDelayP50ms: worst((w) => w.loopDelayP50Ms),
+    loopDelayP99ms: worst((w) => w.loopDelayP99Ms),
+    loopDelayMaxMs: worst((w) => w.loopDelayMaxMs),
+    loopStalls: worst((w) => w.stalls),
+    // Near 1: the server was busy through its stalls; near 0: the machine did not run it.
+    loopStallCpuShare: worst((w) => (w.stallWallMs > 0 ? w.stallCpuMs / w.stallWallMs : 0)),
+    gcPausesPerS: worst((w) => w.gcPauses / (durationMs / 1000)),
+    gcMsPerS: worst((w) => w.gcTotalMs / (durationMs / 1000)),
+    gcMaxPauseMs: worst((w) => w.gcMaxMs),
+  };
 }
 
 // ---------------------------------------------------------------------------- cluster
@@ -418,7 +485,7 @@ export async function runScenario(
   let load: Load | undefined;
   try {
     for (let i = 0; i < (scenario === 'cluster' ? (setup.instances ?? 2) : 1); i++)
-      servers.push(await startServer(target, env));
+      servers.push(await startServer(target, env, setup.pin));
     const urls = servers.map((s) => s.url);
     if (scenario === 'connect') {
       const before = await servers[0].stats();
@@ -459,9 +526,11 @@ export async function runScenario(
         deliveryP95ms: round2(percentile(latencies, 0.95)),
         deliveryP99ms: round2(percentile(latencies, 0.99)),
         serverCpuUsPerDelivery: round2(traffic.serverCpuUs / Math.max(1, deliveries)),
+        serverSystemCpuUsPerDelivery: round2(traffic.serverSystemUs / Math.max(1, deliveries)),
         deliveriesMissing: Math.max(0, traffic.reports[0].acked * sizes.fanoutMembers - deliveries),
         errors: traffic.reports.reduce((n, r) => n + r.errors, 0),
         generatorCores: round2(traffic.generatorCores),
+        ...traffic.server,
       };
     }
     // chat and cluster
@@ -504,11 +573,13 @@ export async function runScenario(
       deliveryP95ms: round2(percentile(latencies, 0.95)),
       deliveryP99ms: round2(percentile(latencies, 0.99)),
       serverCpuUsPerMessage: round2(traffic.serverCpuUs / Math.max(1, sent)),
+      serverSystemCpuUsPerMessage: round2(traffic.serverSystemUs / Math.max(1, sent)),
       deliveriesMissing: Math.max(0, acked * (sizes.roomSize - 1) - deliveries),
       // Error acks and ack timeouts; then sends with no answer at all.
       errors: traffic.reports.reduce((n, r) => n + r.errors, 0),
       unanswered: traffic.reports.reduce((n, r) => n + r.unanswered, 0),
       generatorCores: round2(traffic.generatorCores),
+      ...traffic.server,
       ...cluster,
     };
   } finally {
@@ -585,6 +656,7 @@ async function main(): Promise<void> {
       redis: { type: 'boolean', default: false },
       clients: { type: 'string' },
       adapter: { type: 'string', default: 'pubsub' },
+      pin: { type: 'boolean', default: false },
       instances: { type: 'string', default: '2' },
     },
   });
@@ -614,6 +686,7 @@ async function main(): Promise<void> {
   const history = values.history === undefined ? undefined : Number(values.history);
   if (history !== undefined && !(Number.isInteger(history) && history >= 0))
     throw new Error('--history takes the ROOM_HISTORY_SIZE to run with (0 turns history off)');
+  if (values.pin) pinBench();
   const result = await runBench({
     scenario,
     against: values.against,
@@ -622,6 +695,7 @@ async function main(): Promise<void> {
     setup: {
       history,
       redis: values.redis,
+      pin: values.pin,
       ...(scenario === 'cluster' ? { adapter, instances } : {}),
     },
     log: values.json ? undefined : (line) => process.stdout.write(`${line}\n`),
