@@ -16,6 +16,7 @@ import { redisAvailable } from './support/redis.js';
 const RUN = fileURLToPath(new URL('../dist-tools/bench/run.js', import.meta.url));
 const KNEE = fileURLToPath(new URL('../dist-tools/bench/knee.js', import.meta.url));
 const SIZING = fileURLToPath(new URL('../dist-tools/bench/sizing.js', import.meta.url));
+const INSTRUCTIONS = fileURLToPath(new URL('../dist-tools/bench/instructions.js', import.meta.url));
 const execFileAsync = promisify(execFile);
 
 interface Result {
@@ -39,6 +40,17 @@ async function bench(scenario: string, ...options: string[]): Promise<Result> {
     { timeout: 110_000 },
   );
   return JSON.parse(stdout) as Result;
+}
+
+/** The probe's view of the server's event loop while the load ran. */
+function expectServerLoopFigures(figures: Record<string, number>): void {
+  expect(figures.loopDelayP99ms).toBeGreaterThanOrEqual(figures.loopDelayP50ms);
+  expect(figures.loopDelayMaxMs).toBeGreaterThanOrEqual(figures.loopDelayP99ms);
+  expect(figures.loopStalls).toBeGreaterThanOrEqual(0);
+  expect(figures.loopStallCpuShare).toBeGreaterThanOrEqual(0);
+  expect(figures.gcPausesPerS).toBeGreaterThanOrEqual(0);
+  expect(figures.youngGenerationMB).toBeGreaterThan(0);
+  expect(figures.serverSystemCpuUsPerMessage).toBeLessThanOrEqual(figures.serverCpuUsPerMessage);
 }
 
 beforeAll(() => {
@@ -85,6 +97,7 @@ it.each(['chat', 'cluster'])(
       expect(figures.deliveryP50ms).toBeGreaterThan(0);
       expect(figures.serverCpuUsPerMessage).toBeGreaterThan(0);
       expect(figures.generatorCores).toBeGreaterThan(0);
+      expectServerLoopFigures(figures);
     }
   },
 );
@@ -151,6 +164,33 @@ it.each([
     }
   },
 );
+
+it('chat --pin: servers on their own core, the load on the others', async () => {
+  const result = await bench('chat', '--pin');
+  for (const target of ['template', 'bare'] as const)
+    expect(result.medians[target]).toMatchObject({
+      connected: 40,
+      errors: 0,
+      deliveriesMissing: 0,
+    });
+});
+
+it('instructions: both servers counted under callgrind, per message and idle', async () => {
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    [INSTRUCTIONS, '--clients', '12', '--warmup', '20', '--messages', '10', '--json'],
+    { timeout: 110_000 },
+  );
+  const result = JSON.parse(stdout) as {
+    targets: Record<'template' | 'bare', Record<string, number>>;
+    ratios: Record<string, number>;
+  };
+  for (const target of ['template', 'bare'] as const) {
+    expect(result.targets[target].instructionsPerMessage).toBeGreaterThan(1000);
+    expect(result.targets[target].idleInstructionsPerS).toBeGreaterThanOrEqual(0);
+  }
+  expect(Number.isFinite(result.ratios.instructionsPerMessage)).toBe(true);
+});
 
 it('the bench refuses an unknown adapter or instance count with a clear message', async () => {
   for (const [option, value, message] of [
