@@ -1,6 +1,6 @@
 /**
  * `npm run bench:instructions -- [--history 0] [--messages 1000] [--warmup 3000] [--cache]
- *   [--keep <dir>] [--json]`
+ *   [--clients 20] [--room-size 10] [--idle-ms 30000] [--keep <dir>] [--json]`
  *
  * CPU per message counted in instructions instead of seconds: each server runs under
  * valgrind's callgrind, which counts every instruction the process executes (all its
@@ -10,10 +10,11 @@
  * unless `--cache` simulates the caches (twice as slow), which adds an estimate of cycles.
  *
  * The same chat as the time bench, one message at a time (the regime of a server far below
- * saturation, where every message runs through cold code): clients in rooms of 10; after
+ * saturation, where every message runs through cold code): clients in rooms of 10 (a fanout
+ * with `--room-size` equal to `--clients`); after
  * `--warmup` messages (so the JIT has compiled the hot path), counting is switched on for
  * `--messages` messages, each sent once the previous one's ack and deliveries are in, then
- * for an idle window as long (timers, sweeps, metrics), which is reported on its own.
+ * for an idle window of `--idle-ms` (pings, timers, sweeps, metrics), reported on its own.
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
@@ -34,16 +35,19 @@ import {
 import { SCRIPTS, SECRET, serverEnv, type Target } from './run.js';
 
 const run = promisify(execFile);
-const ROOM_SIZE = 10;
 /** Valgrind runs the server 20–50× slower: every wait is that much longer than usual. */
 const SLOW_MS = 600_000;
 
 export interface InstructionOptions {
   readonly clients: number;
+  /** Members per room: 10 is the chat scenario; as many as `clients` is a fanout. */
+  readonly roomSize: number;
   readonly warmup: number;
   readonly messages: number;
   /** The template's ROOM_HISTORY_SIZE; unset keeps its default. */
   readonly history?: number;
+  /** The idle window: longer than both servers' 25 s ping interval, so it holds one ping each. */
+  readonly idleMs: number;
   /** Simulate the caches: adds misses and estimated cycles. */
   readonly cache: boolean;
   /** Keep callgrind's dumps here (for callgrind_annotate) instead of deleting them. */
@@ -77,6 +81,7 @@ function estimatedCycles(t: Counts): number | undefined {
 
 async function countOne(target: Target, options: InstructionOptions): Promise<Counts> {
   const log = options.log ?? (() => undefined);
+  const { roomSize } = options;
   const dir = await mkdtemp(join(options.keepDir ?? tmpdir(), `instructions-${target}-`));
   const port = await freePort();
   const env: Record<string, string> = {};
@@ -87,7 +92,8 @@ async function countOne(target: Target, options: InstructionOptions): Promise<Co
     [
       '--tool=callgrind',
       '--instr-atstart=no',
-      ...(options.cache ? ['--cache-sim=yes'] : []),
+      // A last level like a server part's L3 (32 MB, 16-way): virtual machines report odd ones.
+      ...(options.cache ? ['--cache-sim=yes', '--LL=33554432,16,64'] : []),
       `--callgrind-out-file=${join(dir, 'callgrind.out')}`,
       process.execPath,
       SCRIPTS[target],
@@ -120,7 +126,7 @@ async function countOne(target: Target, options: InstructionOptions): Promise<Co
 
     const key = new TextEncoder().encode(SECRET);
     let deliveries = 0;
-    let delivered: { due: number; resolve: () => void } | undefined;
+    let waiting: { due: number; resolve: () => void } | undefined;
     for (let i = 0; i < options.clients; i++) {
       const token = await new SignJWT({ name: `user ${i}` })
         .setProtectedHeader({ alg: 'HS256' })
@@ -141,38 +147,40 @@ async function countOne(target: Target, options: InstructionOptions): Promise<Co
       });
       socket.on('message:new', () => {
         deliveries += 1;
-        if (delivered && deliveries >= delivered.due) delivered.resolve();
+        if (waiting && deliveries >= waiting.due) waiting.resolve();
       });
-      await socket.timeout(SLOW_MS).emitWithAck('room:join', { room: roomOf(i) });
+      await socket.timeout(SLOW_MS).emitWithAck('room:join', { room: roomOf(i, roomSize) });
     }
     // The other members of the sender's room (the last room may be smaller).
     const othersInRoom = (index: number): number => {
-      const first = index - (index % ROOM_SIZE);
-      return Math.min(ROOM_SIZE, options.clients - first) - 1;
+      const first = index - (index % roomSize);
+      return Math.min(roomSize, options.clients - first) - 1;
     };
     const send = async (count: number): Promise<void> => {
       for (let i = 0; i < count; i++) {
         const index = i % options.clients;
         const due = deliveries + othersInRoom(index);
         const ack = (await sockets[index].timeout(SLOW_MS).emitWithAck('message:send', {
-          room: roomOf(index),
+          room: roomOf(index, roomSize),
           text: `hello ${i} from the bench`,
         })) as {
           ok: boolean;
         };
         if (!ack.ok) throw new Error(`${target} refused a message: ${JSON.stringify(ack)}`);
-        if (deliveries < due) await new Promise<void>((resolve) => (delivered = { due, resolve }));
+        if (deliveries < due) await new Promise<void>((resolve) => (waiting = { due, resolve }));
       }
     };
     await send(options.warmup);
     await control('--instr=on');
     const busyStartedAt = Date.now();
+    const deliveredBefore = deliveries;
     await send(options.messages);
     const busyMs = Date.now() - busyStartedAt;
+    const delivered = deliveries - deliveredBefore;
     await control('--instr=off');
     await control('--dump=busy');
     await control('--instr=on');
-    await sleep(busyMs);
+    await sleep(options.idleMs);
     await control('--instr=off');
     await control('--dump=idle');
 
@@ -187,9 +195,12 @@ async function countOne(target: Target, options: InstructionOptions): Promise<Co
     if (!busy || !idle) throw new Error(`${target}: callgrind wrote no dumps in ${dir}`);
     const counts: Counts = {
       instructionsPerMessage: Math.round(busy.Ir / options.messages),
-      idleInstructionsPerS: Math.round(idle.Ir / (busyMs / 1000)),
+      instructionsPerDelivery: Math.round(busy.Ir / Math.max(1, delivered)),
+      idleInstructionsPerS: Math.round(idle.Ir / (options.idleMs / 1000)),
       // What the idle window says the busy one spent on timers is taken off.
-      instructionsPerMessageLessIdle: Math.round((busy.Ir - idle.Ir) / options.messages),
+      instructionsPerMessageLessIdle: Math.round(
+        (busy.Ir - (idle.Ir * busyMs) / options.idleMs) / options.messages,
+      ),
     };
     const cycles = estimatedCycles(busy);
     if (cycles !== undefined) {
@@ -210,8 +221,8 @@ async function countOne(target: Target, options: InstructionOptions): Promise<Co
   }
 }
 
-function roomOf(index: number): string {
-  return `room-${Math.floor(index / ROOM_SIZE)}`;
+function roomOf(index: number, roomSize: number): string {
+  return `room-${Math.floor(index / roomSize)}`;
 }
 
 export async function countInstructions(options: InstructionOptions): Promise<InstructionResult> {
@@ -225,14 +236,20 @@ export async function countInstructions(options: InstructionOptions): Promise<In
       Math.round((targets.template[key] / targets.bare[key]) * 1000) / 1000,
     ]),
   );
-  const { clients, warmup, messages, history, cache } = options;
-  return { options: { clients, warmup, messages, history, cache }, targets, ratios };
+  const { clients, roomSize, warmup, messages, history, idleMs, cache } = options;
+  return {
+    options: { clients, roomSize, warmup, messages, history, idleMs, cache },
+    targets,
+    ratios,
+  };
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       clients: { type: 'string', default: '20' },
+      'room-size': { type: 'string', default: '10' },
+      'idle-ms': { type: 'string', default: '30000' },
       warmup: { type: 'string', default: '3000' },
       messages: { type: 'string', default: '1000' },
       history: { type: 'string' },
@@ -244,6 +261,8 @@ async function main(): Promise<void> {
   const history = values.history === undefined ? undefined : Number(values.history);
   const result = await countInstructions({
     clients: Number(values.clients),
+    roomSize: Number(values['room-size']),
+    idleMs: Number(values['idle-ms']),
     warmup: Number(values.warmup),
     messages: Number(values.messages),
     history,

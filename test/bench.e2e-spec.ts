@@ -178,7 +178,10 @@ it('chat --pin: servers on their own core, the load on the others', async () => 
 it('instructions: both servers counted under callgrind, per message and idle', async () => {
   const { stdout } = await execFileAsync(
     process.execPath,
-    [INSTRUCTIONS, '--clients', '12', '--warmup', '20', '--messages', '10', '--json'],
+    [
+      ...[INSTRUCTIONS, '--clients', '12', '--warmup', '20', '--messages', '10'],
+      ...['--idle-ms', '500', '--json'],
+    ],
     { timeout: 110_000 },
   );
   const result = JSON.parse(stdout) as {
