@@ -3,18 +3,20 @@
  *   [--clients 20] [--room-size 10] [--idle-ms 30000] [--keep <dir>] [--json]`
  *
  * CPU per message counted in instructions instead of seconds: each server runs under
- * valgrind's callgrind, which counts every instruction the process executes (all its
- * threads: JIT, garbage collector) the same way whatever else the machine is doing. Time
- * ratios on a shared machine swing by tens of percent between rounds; these repeat to well
- * under 1 %. What they cannot see: the kernel's share (socket writes) and cache misses,
- * unless `--cache` simulates the caches (twice as slow), which adds an estimate of cycles.
+ * valgrind's callgrind, which counts every instruction the process executes the same way
+ * whatever else the machine is doing. Time ratios on a shared machine swing by tens of
+ * percent between rounds; these repeat to a few percent, the spread coming from what the JIT
+ * compiles when. Reported for all threads, and for the main thread alone (the JavaScript,
+ * without the optimizing compiler's and GC helpers' threads: the steady state). What they
+ * cannot see: the kernel's share (socket writes) and cache misses, unless `--cache`
+ * simulates the caches (twice as slow), which adds an estimate of cycles.
  *
  * The same chat as the time bench, one message at a time (the regime of a server far below
  * saturation, where every message runs through cold code): clients in rooms of 10 (a fanout
- * with `--room-size` equal to `--clients`); after
- * `--warmup` messages (so the JIT has compiled the hot path), counting is switched on for
- * `--messages` messages, each sent once the previous one's ack and deliveries are in, then
- * for an idle window of `--idle-ms` (pings, timers, sweeps, metrics), reported on its own.
+ * with `--room-size` equal to `--clients`); after `--warmup` messages (so the JIT has
+ * compiled the hot path), counting is switched on for `--messages` messages, each sent once
+ * the previous one's ack and deliveries are in, then for an idle window of `--idle-ms`
+ * (pings, timers, sweeps, metrics), reported on its own.
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
@@ -91,6 +93,8 @@ async function countOne(target: Target, options: InstructionOptions): Promise<Co
     'valgrind',
     [
       '--tool=callgrind',
+      // One dump per thread: the main thread runs the JavaScript; the others compile and collect.
+      '--separate-threads=yes',
       '--instr-atstart=no',
       // A last level like a server part's L3 (32 MB, 16-way): virtual machines report odd ones.
       ...(options.cache ? ['--cache-sim=yes', '--LL=33554432,16,64'] : []),
@@ -184,18 +188,27 @@ async function countOne(target: Target, options: InstructionOptions): Promise<Co
     await control('--instr=off');
     await control('--dump=idle');
 
-    const dumps: Record<string, Counts> = {};
+    const dumps: Record<string, { all: Counts; main: Counts }> = {};
     for (const name of await readdir(dir)) {
       const text = await readFile(join(dir, name), 'utf8');
       const trigger = /^desc: Trigger: dump (\w+)/m.exec(text)?.[1];
-      if (trigger) dumps[trigger] = parseTotals(text);
+      if (!trigger) continue;
+      const counts = parseTotals(text);
+      const dump = (dumps[trigger] ??= { all: {}, main: {} });
+      for (const [event, count] of Object.entries(counts))
+        dump.all[event] = (dump.all[event] ?? 0) + count;
+      if (/^thread: 1$/m.test(text)) dump.main = counts;
     }
-    const busy = dumps.busy;
-    const idle = dumps.idle;
-    if (!busy || !idle) throw new Error(`${target}: callgrind wrote no dumps in ${dir}`);
+    if (!dumps.busy || !dumps.idle)
+      throw new Error(`${target}: callgrind wrote no dumps in ${dir}`);
+    const busy = dumps.busy.all;
+    const idle = dumps.idle.all;
     const counts: Counts = {
       instructionsPerMessage: Math.round(busy.Ir / options.messages),
       instructionsPerDelivery: Math.round(busy.Ir / Math.max(1, delivered)),
+      // Without the optimizing compiler's and the GC helpers' threads: the steady state.
+      mainThreadInstructionsPerMessage: Math.round(dumps.busy.main.Ir / options.messages),
+      mainThreadInstructionsPerDelivery: Math.round(dumps.busy.main.Ir / Math.max(1, delivered)),
       idleInstructionsPerS: Math.round(idle.Ir / (options.idleMs / 1000)),
       // What the idle window says the busy one spent on timers is taken off.
       instructionsPerMessageLessIdle: Math.round(
