@@ -161,7 +161,8 @@ async function main(): Promise<void> {
     limitMs: Number(values['limit-ms']),
     tiny,
     setup: { history, redis: values.redis, pin: values.pin },
-    log: values.json ? undefined : (line) => process.stdout.write(`${line}\n`),
+    // With --json, progress goes to stderr so stdout stays one document.
+    log: (line) => (values.json ? process.stderr : process.stdout).write(`${line}\n`),
   });
   if (values.json) {
     process.stdout.write(`${JSON.stringify(result)}\n`);
