@@ -104,7 +104,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   closeAllClients();
-  for (const app of apps ?? []) await app.close();
+  await Promise.all((apps ?? []).map((app) => app.close()));
   await stopAllRedis();
 });
 afterEach(() => closeAllClients());

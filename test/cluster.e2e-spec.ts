@@ -51,7 +51,7 @@ describe.each(topologies)('three instances, $label', ({ adapter, redisCluster })
     [a, b, c] = await startInstances(3, { REDIS_URL: redisUrl, REDIS_ADAPTER: adapter });
   });
   afterAll(async () => {
-    for (const instance of [a, b, c]) await instance?.close();
+    await Promise.all([a, b, c].map((instance) => instance?.close()));
   });
   afterEach(() => closeAllClients());
 

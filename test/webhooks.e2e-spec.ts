@@ -137,7 +137,7 @@ beforeAll(async () => {
 afterAll(async () => {
   closeAllClients();
   killAllSpawned();
-  for (const app of apps) await app.close();
+  await Promise.all(apps.map((app) => app.close()));
   queue?.destroy();
   await receiver?.stop();
   await stopAllRedis();
