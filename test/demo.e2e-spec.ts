@@ -666,7 +666,8 @@ describe('when the server goes away and comes back', () => {
   const devTokenRequests: string[] = [];
 
   beforeAll(async () => {
-    app = await spawnApp({ NODE_ENV: 'test', JWT_SECRET: SECRET_A });
+    // An operator's restart: the page is told, and let go over a short drain.
+    app = await spawnApp({ NODE_ENV: 'test', JWT_SECRET: SECRET_A, SHUTDOWN_DRAIN_MS: '1000' });
     port = new URL(app.url).port;
     story = page = await newPage();
     story.on('request', (request) => {
