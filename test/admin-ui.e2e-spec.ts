@@ -123,7 +123,7 @@ describe.each(['pubsub', 'streams'] as const)(
     });
     afterAll(async () => {
       closeAllClients();
-      for (const app of apps ?? []) await app.close();
+      await Promise.all((apps ?? []).map((app) => app.close()));
     });
 
     const admins: Socket[] = [];

@@ -220,12 +220,16 @@ describe('a drain, through a load balancer, with Redis', () => {
     if (!redisAvailable())
       throw new Error('redis-server is not on PATH: apt-get install redis-server');
     const redis = await startRedis();
-    apps = await startInstances(2, { REDIS_URL: redis.url, REDIS_ADAPTER: 'pubsub' });
+    apps = await startInstances(2, {
+      REDIS_URL: redis.url,
+      REDIS_ADAPTER: 'pubsub',
+      SHUTDOWN_DRAIN_MS: '500',
+    });
     balancer = await startTcpSwitch(Number(new URL(apps[0].url).port));
   });
   afterAll(async () => {
     await balancer?.close();
-    for (const app of apps ?? []) await app.close().catch(() => undefined);
+    await Promise.all((apps ?? []).map((app) => app.close().catch(() => undefined)));
     await stopAllRedis();
   });
 

@@ -51,7 +51,7 @@ describe.each(topologies)('three instances, $label', ({ adapter, redisCluster })
     [a, b, c] = await startInstances(3, { REDIS_URL: redisUrl, REDIS_ADAPTER: adapter });
   });
   afterAll(async () => {
-    for (const instance of [a, b, c]) await instance?.close();
+    await Promise.all([a, b, c].map((instance) => instance?.close()));
   });
   afterEach(() => closeAllClients());
 
@@ -70,6 +70,12 @@ describe.each(topologies)('three instances, $label', ({ adapter, redisCluster })
     );
 
     const texts = Array.from({ length: 20 }, (_, i) => `m${i}`);
+    // C's member sends the barrier below, so nothing on its own connection orders it after
+    // A's messages: it has them all once the last one is in (one sender's arrive in order).
+    const lastOnC = waitFor<ChatMessage>(members[2], ChatEvent.MessageNew, {
+      timeoutMs: 10_000,
+      match: (message) => message.text === texts.at(-1),
+    });
     for (const text of texts) await ack(sender, ChatEvent.MessageSend, { room: 'general', text });
 
     // Last messages are barriers: on each connection, everything sent before has arrived.
@@ -82,7 +88,7 @@ describe.each(topologies)('three instances, $label', ({ adapter, redisCluster })
       waitFor<ChatMessage>(socket, ChatEvent.MessageNew, { match: isBarrier }),
     );
     await ack(members[2], ChatEvent.MessageSend, { room: 'general', text: 'barrier' });
-    await Promise.all(barriers);
+    await Promise.all([...barriers, lastOnC]);
 
     expect(got[0].map((m) => m.text)).toEqual(['barrier']);
     for (const received of got.slice(1, 3))

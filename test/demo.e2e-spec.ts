@@ -208,7 +208,9 @@ describe('demo page', () => {
     expect(await page.locator('#room-title').textContent()).toBe(`#${room}`);
   });
 
-  it('shows who is typing, and clears it on typing:stop, on their message and when the server ends it', async () => {
+  // The server ends a typing state that is not renewed with the same `typing: false` as a stop
+  // (typing.service.spec.ts), so the stop below covers it too.
+  it('shows who is typing, and clears it when their typing ends and on their message', async () => {
     const room = newRoom('typing');
     const bob = await peer('bob', 'Bob', room);
     await signIn('Alice');
@@ -222,11 +224,6 @@ describe('demo page', () => {
     await page.screenshot({ path: '/tmp/demo-typing.png' });
     bob.emit(ChatEvent.TypingStop, { room });
     await page.locator('#typing:empty').waitFor();
-
-    // Never renewed: the server ends it after 6 s.
-    bob.emit(ChatEvent.TypingStart, { room });
-    await page.locator('#typing', { hasText: 'Bob is typing…' }).waitFor();
-    await page.locator('#typing:empty').waitFor({ timeout: 9000 });
 
     bob.emit(ChatEvent.TypingStart, { room });
     await page.locator('#typing', { hasText: 'Bob is typing…' }).waitFor();
@@ -669,7 +666,8 @@ describe('when the server goes away and comes back', () => {
   const devTokenRequests: string[] = [];
 
   beforeAll(async () => {
-    app = await spawnApp({ NODE_ENV: 'test', JWT_SECRET: SECRET_A });
+    // An operator's restart: the page is told, and let go over a short drain.
+    app = await spawnApp({ NODE_ENV: 'test', JWT_SECRET: SECRET_A, SHUTDOWN_DRAIN_MS: '1000' });
     port = new URL(app.url).port;
     story = page = await newPage();
     story.on('request', (request) => {

@@ -13,7 +13,7 @@ import {
 describe('health and metrics routes', () => {
   let server: TestApp;
   beforeAll(async () => {
-    server = await startApp();
+    server = await startApp({ env: { SHUTDOWN_DRAIN_MS: '500' } });
   });
   afterAll(() => server.close());
   afterEach(() => closeAllClients());
@@ -79,7 +79,7 @@ describe('health and metrics routes', () => {
     const gone = waitFor<string>(chat, 'disconnect');
     await server.app.get(Drainer).drain();
     expect(await gone).toBe('transport close');
-    // SHUTDOWN_DRAIN_MS is 500 in the harness: the drain waits out its window.
+    // SHUTDOWN_DRAIN_MS is 500 here: the drain waits out its window.
     const seconds = Number(
       /^ws_drain_duration_seconds (\S+)$/m.exec(await (await get('/metrics')).text())?.[1],
     );

@@ -85,7 +85,7 @@ describe.each(topologies)('the inbox, $label', ({ instances, redis }) => {
     apps = await startInstances(instances, env);
   });
   afterAll(async () => {
-    for (const app of apps ?? []) await app.close();
+    await Promise.all((apps ?? []).map((app) => app.close()));
   });
   afterEach(() => closeAllClients());
 

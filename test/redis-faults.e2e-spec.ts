@@ -88,7 +88,7 @@ describe.each(['pubsub', 'sharded', 'streams'] as const)(
         // Without room history, messages need Redis only to cross instances.
         ROOM_HISTORY_SIZE: '0',
       };
-      [a, b] = [await spawnApp(env), await spawnApp(env)];
+      [a, b] = await Promise.all([spawnApp(env), spawnApp(env)]);
     });
 
     it('no instance exits, readiness goes 503 then 200, local delivery goes on, and messages cross again', async () => {
@@ -208,8 +208,7 @@ describe('an instance killed with SIGKILL', () => {
       REDIS_URL: redis.url,
       PRESENCE_TTL_S: '5',
     };
-    const a = await spawnApp(env);
-    const b = await spawnApp(env);
+    const [a, b] = await Promise.all([spawnApp(env), spawnApp(env)]);
     const watcher = await chat(a, 'watcher');
     await joinRoom(watcher, 'lobby');
     const victim = await chat(b, 'victim');
@@ -243,8 +242,7 @@ describe.each(['pubsub', 'sharded', 'streams'] as const)(
     it('a send answers INTERNAL within the command deadline, readiness goes 503, and its retry with the same clientMsgId is delivered once after SIGCONT', async () => {
       const redis = await startRedis();
       const env = { JWT_SECRET: SECRET, REDIS_URL: redis.url, REDIS_ADAPTER: adapter };
-      const a = await spawnApp(env);
-      const b = await spawnApp(env);
+      const [a, b] = await Promise.all([spawnApp(env), spawnApp(env)]);
       const sender = await chat(a, 'sender');
       const localPeer = await chat(a, 'local');
       const remotePeer = await chat(b, 'remote');

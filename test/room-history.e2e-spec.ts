@@ -83,7 +83,7 @@ describe.each(topologies)('room history, $label', ({ instances: count, redis }) 
     );
   });
   afterAll(async () => {
-    for (const app of apps ?? []) await app.close();
+    await Promise.all((apps ?? []).map((app) => app.close()));
   });
   afterEach(() => closeAllClients());
 

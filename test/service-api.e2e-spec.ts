@@ -98,7 +98,7 @@ describe.each(['pubsub', 'sharded', 'streams'] as const)('the service API (%s)',
       );
   });
   afterAll(async () => {
-    for (const app of apps ?? []) await app.close();
+    await Promise.all((apps ?? []).map((app) => app.close()));
   });
   afterEach(() => closeAllClients());
 

@@ -89,8 +89,7 @@ describe('stream order on the streams adapter', () => {
       WS_RATE_LIMIT_PER_S: '10000',
       WS_RATE_LIMIT_BURST: '10000',
     };
-    const a = await spawnApp(env);
-    const b = await spawnApp(env);
+    const [a, b] = await Promise.all([spawnApp(env), spawnApp(env)]);
     const receiver = await chat(a, 'rx');
     const received: Received[] = [];
     receiver.on(ChatEvent.MessageNew, (message: ChatMessage, offset: unknown) =>

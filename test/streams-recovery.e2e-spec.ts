@@ -143,7 +143,7 @@ describe('connection state recovery on the streams adapter, two instances', () =
     });
   });
   afterAll(async () => {
-    for (const instance of [a, b]) await instance?.close();
+    await Promise.all([a, b].map((instance) => instance?.close()));
   });
   afterEach(async () => {
     closeAllClients();

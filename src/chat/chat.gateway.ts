@@ -50,7 +50,7 @@ export class ChatGateway implements OnGatewayInit<ChatNamespace>, OnGatewayConne
   ) {
     this.onDisconnecting = function (this: ChatSocket) {
       // A drained socket's user is on their way to another instance: presence stays, and
-      // this instance's share is removed once, on the way out, announcing only who is gone.
+      // this instance's share is handed over on the way out (see RedisPresenceStore).
       if (readiness.current !== 'draining') void chat.leaveAll(this);
     };
   }

@@ -36,6 +36,6 @@ export class ShutdownService implements OnApplicationBootstrap, BeforeApplicatio
     //    users who come back elsewhere do not flap offline and online.
     await this.drainer.drain();
     // 3. NestJS then closes the Socket.IO servers, the adapter and its Redis clients (the
-    //    presence store removes this instance's share first), then the HTTP server.
+    //    presence store hands this instance's share over first), then the HTTP server.
   }
 }

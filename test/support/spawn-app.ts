@@ -27,7 +27,7 @@ export interface SpawnOptions {
    * read and no secret file lands in the repository.
    */
   readonly cwd?: string;
-  /** Only PATH and `env`: none of the defaults above (port 0, 1 s drain, JSON logs). */
+  /** Only PATH and `env`: none of the defaults below (port 0, no drain window, JSON logs). */
   readonly bare?: boolean;
 }
 
@@ -112,8 +112,9 @@ export function killAllSpawned(): void {
 const DEFAULT_ENV = {
   HOST: '127.0.0.1',
   PORT: '0',
-  // A short drain unless a test asks for another: tests stop apps with clients still on.
-  SHUTDOWN_DRAIN_MS: '1000',
+  // No drain window unless a test asks for one: tests stop apps with clients still on, and
+  // those are let go at once.
+  SHUTDOWN_DRAIN_MS: '0',
   // The tests read the JSON lines, also from a development-mode app (pretty by default).
   LOG_FORMAT: 'json',
 };

@@ -115,6 +115,12 @@ local t = redis.call('TIME')
 return redis.call('ZADD', KEYS[1], t[1] * 1000 + math.floor(t[2] / 1000), ARGV[1])
 `);
 
+/** A heartbeat ARGV[2] ms in the past: the instance is taken for dead that much sooner. */
+const AGED_HEARTBEAT = new Script(`
+local t = redis.call('TIME')
+return redis.call('ZADD', KEYS[1], t[1] * 1000 + math.floor(t[2] / 1000) - tonumber(ARGV[2]), ARGV[1])
+`);
+
 /** Instances whose last heartbeat is older than ARGV[1] ms, by Redis server time. */
 const STALE = new Script(`
 local t = redis.call('TIME')
@@ -146,6 +152,11 @@ interface LocalMember {
  * finds itself missing from the heartbeat set (Redis restarted empty, or it was taken for
  * dead during an outage), or whose write failed, writes its share again from memory; after
  * its own outage it reaps nobody for TTL/2, so the others can beat again first.
+ *
+ * An instance that stops while it still counts sockets (the drain let them go to other
+ * instances, where they count again once they are back) does not decide who is gone: it hands
+ * its share over, ageing its heartbeat so that another instance reaps it TTL/4 later, like a
+ * dead one's. Whoever came back by then is never announced; whoever did not is, once.
  */
 export class RedisPresenceStore implements PresenceStore {
   readonly instanceId: string;
@@ -342,12 +353,26 @@ export class RedisPresenceStore implements PresenceStore {
     return HEARTBEAT.run(this.redis.command, [INSTANCES], [this.instanceId]);
   }
 
-  /** On the way out: stop beating, let the last writes land, then remove what is left. */
+  /**
+   * On the way out: stop beating and let the last writes land. Sockets still counted here are
+   * on their way elsewhere, and a reconnect can take longer than any fixed wait (a loaded
+   * survivor, a slow network): their share is handed over (see the class comment). With none
+   * left, whatever a failed write left behind is removed now.
+   */
   private async shutdown(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
     await this.running;
     await Promise.allSettled([...this.inflight]);
+    if (this.local.size > 0) {
+      // Stale TTL/2 after its last beat: aged by TTL/4, it is reaped TTL/4 to TTL/2 from now.
+      await AGED_HEARTBEAT.run(
+        this.redis.command,
+        [INSTANCES],
+        [this.instanceId, String(this.options.ttlS * 250)],
+      );
+      return;
+    }
     this.announce(this.listeners, await this.reap(this.instanceId));
     await execute(this.redis.command, INSTANCES, ['ZREM', INSTANCES, this.instanceId]);
   }

@@ -3,8 +3,8 @@ export const DRAIN_TICK_MS = 100;
 /**
  * The end of the drain window kept free of departures: the last clients let go reconnect
  * elsewhere (a stock client's first retry comes 0.5–1.5 s after the close) before this
- * instance removes its presence entries, so nobody flaps offline. 10 % of the window, at
- * least 3 s, at most half of it.
+ * instance exits and hands its presence share to the others. 10 % of the window, at least
+ * 3 s, at most half of it.
  */
 const RESERVE_SHARE = 0.1;
 const RESERVE_MIN_MS = 3000;

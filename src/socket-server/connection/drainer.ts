@@ -121,7 +121,7 @@ export class Drainer {
       step();
     });
     // The reserve at the end of the window: the last clients let go reconnect elsewhere
-    // before the close removes this instance's presence entries.
+    // while this instance is still up.
     await sleep(startedAt + windowMs - Date.now());
     this.finished(startedAt, departures.size);
   }
