@@ -278,8 +278,7 @@ describe.each(['streams', 'sharded', 'pubsub'] as const)(
         WS_RATE_LIMIT_PER_S: '100',
         WS_RATE_LIMIT_BURST: '100',
       };
-      const leaving = await spawnApp(env);
-      const staying = await spawnApp(env);
+      const [leaving, staying] = await Promise.all([spawnApp(env), spawnApp(env)]);
       const balancer = await startNginx(
         nginxConfig([leaving, staying].map((app) => new URL(app.url).host)),
       );
